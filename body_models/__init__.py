@@ -1,0 +1,1 @@
+"""SMPL-X-layout body models, fitting and motion-file export (numpy + JAX maths)."""

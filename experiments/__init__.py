@@ -1,0 +1,1 @@
+"""Experiment scripts (``python -m experiments.NAME``): the only place where frameworks meet."""

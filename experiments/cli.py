@@ -1,0 +1,46 @@
+"""The ``wbmocap`` console script: one subcommand per experiment module that exists.
+
+Each subcommand forwards its arguments to ``experiments.<module>.main(argv)``, so
+``wbmocap NAME ARGS`` and ``python -m experiments.<module> ARGS`` behave the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, one-line help). Add a line when an experiment module lands.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "keypoints": ("experiments.keypoint_sets", "list keypoint sets, parts and flip pairs"),
+    "convert": ("experiments.convert_keypoints", "convert keypoint npz files between sets"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wbmocap",
+        description="Whole-body motion capture: 2D keypoints, 3D lifting, body fitting, export.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if not argv or argv[0] in ("-h", "--help"):
+        parser.print_help()
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in SUBCOMMANDS:
+        parser.error(f"unknown command {name!r}, expected one of {sorted(SUBCOMMANDS)}")
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    result = module.main(rest)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Temporal 2D->3D lifting (JAX/Flax NNX + optax). Never imports torch."""
