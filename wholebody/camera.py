@@ -133,7 +133,7 @@ class Camera:
         return self.project(self.world_to_camera(points_world))
 
     def unproject(self, pixels, depth) -> np.ndarray:
-        """``(..., 2)`` pixels and ``(...)`` depths (camera z, metres) -> ``(..., 3)`` camera points."""
+        """``(..., 2)`` pixels + ``(...)`` depths (camera z, metres) -> ``(..., 3)`` points."""
         uv = _points(pixels, 2, "pixels")
         z = np.asarray(depth, dtype=np.float64)
         if z.shape != uv.shape[:-1]:
@@ -153,7 +153,7 @@ def look_at(eye, target, up=(0.0, -1.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     eye, target, up = (np.asarray(v, dtype=np.float64) for v in (eye, target, up))
     z = target - eye
     z /= np.linalg.norm(z)
-    x = np.cross(z, -up)  # camera x (right) = forward x down
+    x = np.cross(z, up)  # camera x (right) = down x forward, with down = -up
     if np.linalg.norm(x) < 1e-9:
         raise ValueError("look_at: up is parallel to the viewing direction")
     x /= np.linalg.norm(x)

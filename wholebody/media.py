@@ -169,7 +169,9 @@ class VideoWriter:
         elif self._writer is not None:  # keep the frames written so far under the tmp name
             self._writer.close()
             self._writer = None
-            log.warning("video writing failed; %d frames kept in %s", self.frames_written, self._tmp)
+            log.warning(
+                "video writing failed; %d frames kept in %s", self.frames_written, self._tmp
+            )
 
 
 def write_video(path, frames, fps: float) -> int:

@@ -18,7 +18,9 @@ EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
 def _check(x, tail: tuple[int, ...], name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.shape[arr.ndim - len(tail) :] != tail or arr.ndim < len(tail):
-        raise ValueError(f"{name}: expected shape (..., {', '.join(map(str, tail))}), got {arr.shape}")
+        raise ValueError(
+            f"{name}: expected shape (..., {', '.join(map(str, tail))}), got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: expected finite values, got NaN/inf")
     return arr

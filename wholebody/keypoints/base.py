@@ -86,7 +86,8 @@ class KeypointSet:
                 raise ValueError(f"{self.name}: link ({a}, {b}) outside 0..{num - 1}")
         if self.link_colours and len(self.link_colours) != len(self.links):
             raise ValueError(
-                f"{self.name}: expected {len(self.links)} link colours, got {len(self.link_colours)}"
+                f"{self.name}: expected {len(self.links)} link colours, "
+                f"got {len(self.link_colours)}"
             )
         if self.sigmas is not None:
             sigmas = np.asarray(self.sigmas, dtype=np.float64)

@@ -57,7 +57,11 @@ SYNTHESIZED: dict[str, Synthesized] = {
 def conversion_plan(
     src: KeypointSet, dst: KeypointSet, rules: dict[str, Synthesized] | None = None
 ) -> list[tuple[str, object]]:
-    """How each target point is made: ``("copy", i)``, ``("synth", rule)`` or ``("missing", None)``."""
+    """How each target point is made.
+
+    Returns:
+        one entry per target name: ``("copy", i)``, ``("synth", rule)`` or ``("missing", None)``.
+    """
     rules = SYNTHESIZED if rules is None else rules
     plan = []
     for name in dst.names:
