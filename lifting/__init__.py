@@ -1,1 +1,27 @@
-"""Temporal 2D->3D lifting (JAX/Flax NNX + optax). Never imports torch."""
+"""Temporal 2D->3D lifting (JAX/Flax NNX + optax). Never imports torch.
+
+The model API is imported lazily (on first attribute access) so ``import lifting`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "CONFIGS": "lifting.config",
+    "LifterConfig": "lifting.config",
+    "get_config": "lifting.config",
+    "DSTformer": "lifting.model",
+    "count_parameters": "lifting.model",
+    "create_model": "lifting.model",
+    "load_checkpoint": "lifting.checkpoint",
+    "save_checkpoint": "lifting.checkpoint",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'lifting' has no attribute {name!r}")
