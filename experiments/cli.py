@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "keypoints": ("experiments.keypoint_sets", "list keypoint sets, parts and flip pairs"),
     "convert": ("experiments.convert_keypoints", "convert keypoint npz files between sets"),
+    "eval": ("experiments.eval_coco_wholebody", "COCO-WholeBody per-part AP/AR of a results file"),
 }
 
 
