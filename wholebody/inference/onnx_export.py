@@ -1,0 +1,43 @@
+"""Export a ``PoseModel`` to ONNX with the released DWPose/RTMW I/O.
+
+Input ``input`` float32 ``[N, 3, H, W]`` (dynamic N); outputs ``simcc_x [N, K, r*W]`` and
+``simcc_y [N, K, r*H]`` (heatmap models: ``heatmaps [N, K, h, w]``). Decoding is not in the graph.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from wholebody.models import PoseModel
+
+
+def export_onnx(
+    model: PoseModel, path: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True
+) -> Path:
+    """Write ``model`` to ``path`` (legacy TorchScript exporter: no onnxscript needed)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w, h = model.config.input_size
+    dummy = torch.zeros(1, 3, h, w)
+    names = ["simcc_x", "simcc_y"] if model.is_simcc else ["heatmaps"]
+    axes = {n: {0: "N"} for n in ["input", *names]} if dynamic_batch else None
+    model = model.eval()
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(tmp),
+            input_names=["input"],
+            output_names=names,
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
+        )
+    os.replace(tmp, out)
+    return out
