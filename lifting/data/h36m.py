@@ -12,6 +12,7 @@ authors and must be obtained from http://vision.imar.ro/human3.6m):
 from __future__ import annotations
 
 import logging
+import pickle
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,13 +68,15 @@ def _load_npz_dict(path: str | Path, key: str) -> tuple[dict, np.lib.npyio.NpzFi
         raise ValueError(f"missing file {path}: {WHERE_TO_GET}")
     try:
         npz = np.load(path, allow_pickle=True)
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: not a readable npz file ({err})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: expected an npz archive, got a single {type(npz).__name__}")
     if key not in npz.files:
         raise ValueError(f"{path}: expected key {key!r}, got keys {npz.files}")
     try:
         value = npz[key].item()
-    except (ValueError, zipfile.BadZipFile, EOFError, OSError) as err:
+    except (ValueError, zipfile.BadZipFile, EOFError, OSError, pickle.UnpicklingError) as err:
         raise ValueError(f"{path}: {key!r} is not a pickled dict ({err})") from None
     if not isinstance(value, dict):
         raise ValueError(f"{path}: {key!r} expected a dict, got {type(value).__name__}")
