@@ -11,15 +11,44 @@ from wholebody.controlnet.layout import (
     empty_people,
     from_coco_wholebody,
 )
+from wholebody.controlnet.mesh_maps import (
+    MeshRender,
+    depth_map,
+    framing_camera,
+    normal_map,
+    render_mesh,
+    vertex_normals,
+)
+from wholebody.controlnet.openpose_json import (
+    PoseFrame,
+    frame_from_dict,
+    frame_to_dict,
+    read_openpose_json,
+    write_openpose_json,
+)
 from wholebody.controlnet.pose_map import pose_canvas, pose_map
+from wholebody.controlnet.raster import Fragments, rasterize
 from wholebody.controlnet.sizing import controlnet_size, rescale_points, resize_map, round_size
 
 __all__ = [
     "FOOT_NAMES",
     "STYLES",
+    "Fragments",
+    "MeshRender",
     "OpenPosePeople",
+    "PoseFrame",
     "PoseStyle",
     "controlnet_size",
+    "depth_map",
+    "frame_from_dict",
+    "frame_to_dict",
+    "framing_camera",
+    "normal_map",
+    "rasterize",
+    "read_openpose_json",
+    "render_mesh",
+    "vertex_normals",
+    "write_openpose_json",
     "draw_pose",
     "empty_people",
     "from_coco_wholebody",
