@@ -148,3 +148,36 @@ def framing_camera(
     dist = max(half[0] * f / (width / 2), half[1] * f / (height / 2)) + half[2]
     t = np.array([-centre[0], -centre[1], dist - centre[2]])
     return Camera(f, f, (width - 1) / 2, (height - 1) / 2, width, height, t=t)
+
+
+def resize_camera(camera: Camera, height: int, width: int) -> Camera:
+    """The same view at another image size (pixel centres map to pixel centres)."""
+    sx, sy = width / camera.width, height / camera.height
+    return Camera(camera.fx * sx, camera.fy * sy, (camera.cx + 0.5) * sx - 0.5,
+                  (camera.cy + 0.5) * sy - 0.5, int(width), int(height), camera.R, camera.t,
+                  camera.dist)  # fmt: skip
+
+
+def load_camera(path) -> Camera:
+    """A camera from JSON or npz with ``fx, fy, cx, cy, width, height`` and optional ``R``
+    (3x3, world -> camera), ``t`` (3,), ``dist`` (4 or 5)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"camera file not found: {path}")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from err
+    else:
+        with np.load(path) as npz:
+            data = {k: npz[k] for k in npz.files}
+    missing = [k for k in ("fx", "fy", "cx", "cy", "width", "height") if k not in data]
+    if missing:
+        raise ValueError(f"{path}: missing camera fields {missing}")
+    kw = {k: np.asarray(data[k]) for k in ("R", "t", "dist") if data.get(k) is not None}
+    return Camera(float(data["fx"]), float(data["fy"]), float(data["cx"]), float(data["cy"]),
+                  int(data["width"]), int(data["height"]), **kw)  # fmt: skip
