@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,7 +34,7 @@ from body_models.export.fbx_binary import (
     arr,
     encode_fbx,
 )
-from body_models.export.motion import Motion
+from body_models.export.motion import Motion, SkinnedMesh
 
 CREATOR = "wbmocap body_models.export (FBX 7400)"
 # FBX TimeMode enum values for common rates; anything else is 14 (custom) + CustomFrameRate.
@@ -46,21 +45,6 @@ UNIT_SCALE_FACTOR = {"m": 100.0, "cm": 1.0}
 # Per-curve key attributes as Blender writes them: linear interpolation + tangent flags.
 KEY_ATTR_FLAGS = 24836
 KEY_ATTR_DATA = np.array([0, 0, 0x0F3F0F3F, 0], dtype=np.int32).view(np.float32)
-
-
-@dataclass(frozen=True, eq=False)
-class SkinnedMesh:
-    """A rest-pose triangle mesh in the motion's world frame and units.
-
-    Attributes:
-        vertices: (V, 3) rest vertices (same frame as the motion's rest skeleton).
-        faces: (F, 3) triangle vertex indices.
-        weights: (V, J) skinning weights over the motion's joints (rows sum to 1).
-    """
-
-    vertices: np.ndarray
-    faces: np.ndarray
-    weights: np.ndarray
 
 
 def fbx_euler_degrees(rotations: np.ndarray) -> np.ndarray:

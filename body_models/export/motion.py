@@ -211,3 +211,18 @@ def depth_first_order(parents) -> list[int]:
         order.append(j)
         stack.extend(reversed(children.get(j, [])))
     return order
+
+
+@dataclass(frozen=True, eq=False)
+class SkinnedMesh:
+    """A rest-pose triangle mesh in the motion's world frame and units.
+
+    Attributes:
+        vertices: (V, 3) rest vertices (same frame as the motion's rest skeleton).
+        faces: (F, 3) triangle vertex indices.
+        weights: (V, J) skinning weights over the motion's joints (rows sum to 1).
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    weights: np.ndarray

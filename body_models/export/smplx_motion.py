@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from body_models.export.motion import Motion
+from body_models.export.motion import Motion, SkinnedMesh
 from body_models.export.names import BODY_JOINTS, joint_name_map
 from wholebody.keypoints import SMPLX
 
@@ -134,3 +134,44 @@ def camera_to_world(points: np.ndarray, up: str = "y", units: str = "m") -> np.n
 
 def with_fps(motion: Motion, fps: float) -> Motion:
     return replace(motion, frame_time=1.0 / fps)
+
+
+def shaped_vertices(model, betas=None) -> np.ndarray:
+    """(V, 3) rest vertices ``v_template + shapedirs @ betas`` (model frame, metres)."""
+    v = np.asarray(model.v_template, dtype=np.float64)
+    if betas is None:
+        return v
+    b = np.asarray(betas, dtype=np.float64).reshape(-1)
+    if b.size > model.shapedirs.shape[2]:
+        raise ValueError(f"betas: expected at most {model.shapedirs.shape[2]} values, got {b.size}")
+    return v + model.shapedirs[..., : b.size] @ b
+
+
+def model_rest_joints(model, betas=None) -> np.ndarray:
+    """(55, 3) rest joints ``J_regressor @ shaped_vertices`` (model frame, metres)."""
+    return np.asarray(model.J_regressor, dtype=np.float64) @ shaped_vertices(model, betas)
+
+
+def smplx_skinned_mesh(
+    model, betas=None, up: str = "y", units: str = "m", body_only: bool = False
+) -> SkinnedMesh:
+    """The fitted shape's rest mesh in the export world of :func:`smplx_motion`.
+
+    Pose correctives and expressions are not exported (plain linear blend skinning). With
+    ``body_only`` the weights of dropped joints (fingers, jaw, eyes) move to their nearest
+    kept ancestor (wrists, head).
+    """
+    basis = Y_UP_TO_Z_UP if up == "z" else np.eye(3)
+    verts = UNIT_SCALE[units] * shaped_vertices(model, betas) @ basis.T
+    weights = np.asarray(model.weights, dtype=np.float64)
+    if body_only:
+        keep = [SMPLX.index(n) for n in BODY_JOINTS]
+        kept = np.zeros_like(weights[:, keep])
+        pos = {j: k for k, j in enumerate(keep)}
+        for j in range(weights.shape[1]):
+            a = j
+            while a not in pos:
+                a = SMPLX.parents[a]
+            kept[:, pos[a]] += weights[:, j]
+        weights = kept
+    return SkinnedMesh(vertices=verts, faces=np.asarray(model.faces), weights=weights)

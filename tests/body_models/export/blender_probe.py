@@ -1,4 +1,4 @@
-"""Run inside Blender (``blender -b --python blender_probe.py -- IN OUT.json FRAMES``).
+"""Run inside Blender: ``blender -b --python blender_probe.py -- IN OUT.json FRAMES [FPS]``.
 
 Imports a BVH, FBX or GLB file and writes JSON: armature bone count, scene frame range,
 fps, and the world position of every bone head on the requested frames (Blender's own
@@ -23,6 +23,9 @@ builtins.open = _open_no_u
 argv = sys.argv[sys.argv.index("--") + 1 :]
 src, dst, frames = argv[0], argv[1], [int(f) for f in argv[2].split(",")]
 bpy.ops.wm.read_factory_settings(use_empty=True)
+if len(argv) > 3:  # glTF import maps seconds to frames at the scene rate: set it first
+    bpy.context.scene.render.fps = int(argv[3])
+    bpy.context.scene.render.fps_base = 1.0
 ext = src.rsplit(".", 1)[-1].lower()
 if ext == "bvh":
     bpy.ops.import_anim.bvh(filepath=src, update_scene_fps=True, update_scene_duration=True)

@@ -16,7 +16,8 @@ from body_models.export.fbx_binary import (
     encode_fbx,
 )
 from body_models.export.fbx_read import fbx_to_motion, read_fbx_motion
-from body_models.export.fbx_scene import SkinnedMesh, fbx_document, write_fbx
+from body_models.export.fbx_scene import fbx_document, write_fbx
+from body_models.export.motion import SkinnedMesh
 from body_models.export.smplx_motion import smplx_motion
 from tests.body_models.export.conftest import random_params
 
