@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("experiments.eval_coco_wholebody", "COCO-WholeBody per-part AP/AR of a results file"),
     "train": ("experiments.train_wholebody", "train a whole-body 2D model (COCO-WholeBody data)"),
     "controlnet": ("experiments.controlnet_maps", "ControlNet pose, depth, normal maps + JSON"),
+    "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
 }
 
 
