@@ -126,8 +126,9 @@ def _pixels(points: np.ndarray, height: int, width: int) -> np.ndarray:
     return points.astype(np.float32) / size * size
 
 
-def _draw_limbs(canvas, xy, valid, limbs, colours, stick, cv2) -> None:
-    """Filled ellipse limbs; limb-major then person order, as the reference."""
+def _draw_limbs(canvas, xy, valid, limbs, colours, stick, cv2, box) -> None:
+    """Filled ellipse limbs; limb-major then person order, as the reference. ``box``
+    (x0, y0, x1, y1) grows to cover every polygon drawn."""
     if len(limbs) == 0 or xy.shape[0] == 0:
         return
     a = np.array([i for i, _ in limbs])
@@ -145,6 +146,8 @@ def _draw_limbs(canvas, xy, valid, limbs, colours, stick, cv2) -> None:
             c = (int(centre[n, li, 0]), int(centre[n, li, 1]))
             poly = cv2.ellipse2Poly(c, (int(half[n, li]), stick), int(angle[n, li]), 0, 360, 1)
             cv2.fillConvexPoly(canvas, poly, colours[li])
+            lo, hi = poly.min(axis=0), poly.max(axis=0)
+            box[:] = min(box[0], lo[0]), min(box[1], lo[1]), max(box[2], hi[0]), max(box[3], hi[1])
 
 
 def _draw_dots(canvas, ij, valid, radius, colours, cv2) -> None:
@@ -192,15 +195,20 @@ def draw_pose(
         foot_limbs = [(names.index(a), names.index(b)) for a, b in _FOOT_LIMBS]
         foot_colours = [FOOT_COLOURS["left" if "left" in names[j] else "right"]
                         for _, j in foot_limbs]  # fmt: skip
+    box = [width, height, -1, -1]  # bounds of the limbs drawn (x0, y0, x1, y1)
+    stick = style.stick_for(height, width)
     if style.body:
         limbs = [(OPENPOSE18.index(a), OPENPOSE18.index(b)) for a, b in OPENPOSE18_LIMBS]
-        _draw_limbs(canvas, body, body_ok, limbs, colours, style.stick_for(height, width), cv2)
+        _draw_limbs(canvas, body, body_ok, limbs, colours, stick, cv2, box)
     if style.feet:
-        _draw_limbs(canvas, legs, legs_ok, foot_limbs, foot_colours,
-                    style.stick_for(height, width), cv2)  # fmt: skip
-    if style.body or style.feet:
+        _draw_limbs(canvas, legs, legs_ok, foot_limbs, foot_colours, stick, cv2, box)
+    x0, y0 = max(box[0], 0), max(box[1], 0)
+    x1, y1 = min(box[2], width - 1), min(box[3], height - 1)
+    if x1 >= x0 and y1 >= y0:
+        # The reference's whole-canvas (canvas * 0.6).astype(uint8), as a lookup table on the
+        # only region that is not black (0 stays 0).
         lut = (np.arange(256) * style.limb_dim).astype(np.uint8)
-        canvas = lut[canvas]
+        canvas[y0 : y1 + 1, x0 : x1 + 1] = cv2.LUT(canvas[y0 : y1 + 1, x0 : x1 + 1], lut)
     if style.body:
         ij = np.trunc(body).astype(np.int64)
         _draw_dots(canvas, ij, body_ok, style.joint_radius, colours, cv2)

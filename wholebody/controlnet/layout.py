@@ -24,7 +24,14 @@ log = logging.getLogger(__name__)
 # magnitude (pixels) are treated as missing instead of overflowing the drawing primitives.
 MAX_ABS_COORD = 2.0**15
 
-FOOT_NAMES = tuple(COCO_WHOLEBODY.names[i] for i in COCO_WHOLEBODY.parts["foot"])
+# COCO-WholeBody part indices, derived from the names once (KeypointSet.parts recomputes).
+_COCO_PARTS = {
+    "feet": COCO_WHOLEBODY.parts["foot"],
+    "face": COCO_WHOLEBODY.parts["face"],
+    "left_hand": COCO_WHOLEBODY.parts["left_hand"],
+    "right_hand": COCO_WHOLEBODY.parts["right_hand"],
+}
+FOOT_NAMES = tuple(COCO_WHOLEBODY.names[i] for i in _COCO_PARTS["feet"])
 # The two points sd-webui / comfy append to the 68 face landmarks to get OpenPose's 70.
 FACE70_EXTRA = ("right_eye", "left_eye")
 
@@ -137,8 +144,6 @@ def from_coco_wholebody(keypoints, scores) -> OpenPosePeople:
         sc = np.where(bad, np.float32(0), sc)
     body, body_scores = convert_keypoints(kp, sc, COCO_WHOLEBODY, OPENPOSE18)
     parts = {}
-    for part, key in (("feet", "foot"), ("face", "face"), ("left_hand", "left_hand"),
-                      ("right_hand", "right_hand")):  # fmt: skip
-        idx = COCO_WHOLEBODY.parts[key]
+    for part, idx in _COCO_PARTS.items():
         parts[part], parts[part + "_scores"] = kp[:, idx], sc[:, idx]
     return OpenPosePeople(body=body, body_scores=body_scores, **parts)
