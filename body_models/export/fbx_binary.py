@@ -11,6 +11,7 @@ int32, ``L`` int64, ``F`` float32, ``D`` float64, ``S`` string, ``R`` raw bytes,
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -89,6 +90,12 @@ def arr(code: str, values) -> tuple[str, object]:
     return (code, np.ascontiguousarray(values, dtype=_ARRAY[code]).reshape(-1))
 
 
+@functools.lru_cache(maxsize=32)
+def _compress(data: bytes) -> bytes:
+    """zlib level 1; cached because animation curves repeat identical KeyTime arrays."""
+    return zlib.compress(data, 1)
+
+
 def _encode_prop(code: str, value) -> bytes:
     if code in _SCALAR:
         return code.encode() + struct.pack(_SCALAR[code], value)
@@ -102,7 +109,7 @@ def _encode_prop(code: str, value) -> bytes:
         data = raw.tobytes()
         encoding = 0
         if len(data) > COMPRESS_MIN_BYTES:
-            data, encoding = zlib.compress(data, 1), 1
+            data, encoding = _compress(data), 1
         return code.encode() + struct.pack("<III", raw.size, encoding, len(data)) + data
     raise ValueError(f"FBX property type: unknown code {code!r}")
 
