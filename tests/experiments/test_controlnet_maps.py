@@ -81,3 +81,33 @@ def test_command_errors(tmp_path, capsys):
         with pytest.raises(SystemExit) as exc:
             controlnet_maps.main([*argv, "--out", str(tmp_path / "o")])
         assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.slow  # JAX compile of the body forward pass (~15 s)
+def test_depth_from_fitting_output_lines_up_with_its_keypoints(tmp_path):
+    from body_models.forward import body_forward
+    from body_models.model_file import load_model_file
+    from body_models.synthetic import random_model_file
+    from wholebody.controlnet import framing_camera
+
+    random_model_file(tmp_path / "model.npz")
+    T = 2
+    params = {
+        "betas": np.zeros(10),
+        "global_orient": np.tile([np.pi, 0.0, 0.0], (T, 1)),  # upright in the camera frame
+        "transl": np.tile([0.0, 0.0, 3.0], (T, 1)),
+        "body_pose": np.zeros((T, 63)),
+    }
+    np.savez(tmp_path / "fit.npz", model=str(tmp_path / "model.npz"), **params)
+    out = tmp_path / "depth"
+    controlnet_maps.main([str(tmp_path / "fit.npz"), "--out", str(out), "--kind", "depth",
+                          "--no-video"])  # fmt: skip
+    depth = np.asarray(Image.open(out / "depth_00000.png"))[..., 0]
+    body = body_forward(load_model_file(tmp_path / "model.npz"), params, vertices=True)
+    cam = framing_camera(body.vertices, resolution=512)
+    assert depth.shape == (cam.height, cam.width)
+    uv = cam.project_world(body.keypoints[0, COCO_WHOLEBODY.parts["body"]])
+    mask = np.pad(depth > 0, 2)  # a 2 px tolerance ring
+    near = [mask[int(round(v)) : int(round(v)) + 5, int(round(u)) : int(round(u)) + 5].any()
+            for u, v in uv]  # fmt: skip
+    assert np.mean(near) >= 0.9
