@@ -32,7 +32,9 @@ COMPRESS_MIN_BYTES = 128
 ALWAYS_NESTED = ("AnimationStack", "AnimationLayer")
 
 _SCALAR = {"C": "<?", "Y": "<h", "I": "<i", "L": "<q", "F": "<f", "D": "<d"}
-_ARRAY = {"b": np.bool_, "i": np.int32, "l": np.int64, "f": np.float32, "d": np.float64}
+_ARRAY = {
+    "b": np.bool_, "c": np.uint8, "i": np.int32, "l": np.int64, "f": np.float32, "d": np.float64,
+}  # fmt: skip
 
 
 @dataclass
