@@ -7,12 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from body_models import load_model_file, random_model_file
 from body_models.export.motion import Motion
 from body_models.export.smplx_motion import axis_angle_to_matrix
 from body_models.synthetic import rest_skeleton
 from wholebody.keypoints import SMPLX
 
 CMU_DIR = Path("/usr/share/assimp/models/BVH")
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory):
+    """A random SMPL-X-layout model (10,475 vertices) from body_models.synthetic."""
+    return load_model_file(random_model_file(tmp_path_factory.mktemp("model") / "m.npz"))
 
 
 @pytest.fixture(scope="session")

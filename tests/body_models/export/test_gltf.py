@@ -6,17 +6,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from body_models import load_model_file, random_model_file
 from body_models.export.gltf import accessor_array, read_glb, write_glb
 from body_models.export.motion import forward_kinematics
 from body_models.export.smplx_motion import model_rest_joints, smplx_motion, smplx_skinned_mesh
 from tests.body_models.export.conftest import random_params
 from wholebody.rotations import quaternion_to_matrix
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return load_model_file(random_model_file(tmp_path_factory.mktemp("model") / "m.npz"))
 
 
 def test_glb_skinned_animated_body(tmp_path, model):
