@@ -7,6 +7,8 @@ python -m experiments.controlnet_maps KP.npz --out DIR [--resolution R]
     size for short side R. Keypoints are smoothed over time first (--smooth).
 python -m experiments.controlnet_maps FIT.npz --out DIR --kind depth|normal [--camera CAM]
     FIT.npz: the fitting output (SMPL-X parameters + model) or vertices (T, V, 3) + faces.
+    --kind pose on such a file projects its keypoints3d with the same camera, so pose,
+    depth and normal maps line up.
     Default camera: looks along +z like the fitting camera and frames the whole sequence,
     long side R (default 512); --camera JSON/npz (fx, fy, cx, cy, width, height[, R, t]).
 """
@@ -28,6 +30,7 @@ from wholebody.controlnet import STYLES, round_size
 from wholebody.controlnet.draw import get_style
 from wholebody.controlnet.mesh_maps import framing_camera, load_camera, resize_camera
 from wholebody.controlnet.openpose_json import write_openpose_json
+from wholebody.controlnet.pose_map import project_keypoints
 from wholebody.controlnet.video import mesh_sequence, pose_sequence, write_maps
 
 log = logging.getLogger("controlnet_maps")
@@ -97,7 +100,21 @@ def _write_config(out: Path, args, **extra) -> None:
     os.replace(tmp, out / "config.json")
 
 
+def _pose_from_fit(args, data: dict) -> dict:
+    """Fitting output (keypoints3d) -> 2D keypoints with the depth/normal maps' camera."""
+    camera = _mesh_camera(args, _vertices(args, data)[0] if not args.camera else None)
+    kp3d = np.asarray(data["keypoints3d"], dtype=np.float64)
+    kp3d = kp3d[None] if kp3d.ndim == 2 else kp3d
+    kp, sc = project_keypoints(kp3d, camera)
+    args.resolution = None  # the camera already has the requested size
+    return {"keypoints": kp[:, None], "scores": sc[:, None],
+            "image_size": np.array([camera.height, camera.width]), **{
+                k: data[k] for k in ("fps",) if k in data}}  # fmt: skip
+
+
 def run_pose(args, data: dict, out: Path) -> int:
+    if "keypoints" not in data and "keypoints3d" in data:
+        data = _pose_from_fit(args, data)
     for key in ("keypoints", "scores", "image_size"):
         if key not in data:
             raise ValueError(f"{args.input}: missing array {key!r} (pose maps need keypoints "
@@ -148,15 +165,20 @@ def _vertices(args, data: dict) -> tuple[np.ndarray, np.ndarray]:
     return body_forward(model, params, vertices=True).vertices, model.faces
 
 
-def run_mesh(args, data: dict, out: Path) -> int:
-    verts, faces = _vertices(args, data)
+def _mesh_camera(args, verts):
+    """--camera (resized so the short side is --resolution) or a camera framing ``verts``."""
     if args.camera:
         camera = load_camera(args.camera)
         if args.resolution:
             k = args.resolution / min(camera.height, camera.width)
             camera = resize_camera(camera, *round_size(camera.height * k, camera.width * k, 8))
-    else:
-        camera = framing_camera(verts, resolution=args.resolution or 512)
+        return camera
+    return framing_camera(verts, resolution=args.resolution or 512)
+
+
+def run_mesh(args, data: dict, out: Path) -> int:
+    verts, faces = _vertices(args, data)
+    camera = _mesh_camera(args, verts)
     near, far = args.near, args.far
     if near is None and far is None and len(verts) > 1:  # one range for all frames: no flicker
         z = camera.world_to_camera(verts.reshape(-1, 3))[:, 2]

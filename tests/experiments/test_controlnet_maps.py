@@ -111,3 +111,27 @@ def test_depth_from_fitting_output_lines_up_with_its_keypoints(tmp_path):
     near = [mask[int(round(v)) : int(round(v)) + 5, int(round(u)) : int(round(u)) + 5].any()
             for u, v in uv]  # fmt: skip
     assert np.mean(near) >= 0.9
+
+
+def test_pose_depth_normal_of_one_fit_line_up(tmp_path):
+    """A fit-like npz (vertices, faces, keypoints3d): pose maps use the depth maps' camera."""
+    rng = np.random.default_rng(4)
+    kp3d = rng.uniform([-0.5, -0.9, -0.2], [0.5, 0.9, 0.2], (2, 133, 3)) + [0, 0, 3.0]
+    ball = trimesh.creation.icosphere(1)
+    verts = np.stack([np.concatenate([ball.vertices * 0.02 + p for p in frame]) for frame in kp3d])
+    faces = np.concatenate([ball.faces + k * len(ball.vertices) for k in range(133)])
+    np.savez(tmp_path / "fit.npz", vertices=verts, faces=faces, keypoints3d=kp3d)
+    outs = {}
+    for kind in ("pose", "depth"):
+        outs[kind] = tmp_path / kind
+        controlnet_maps.main([str(tmp_path / "fit.npz"), "--out", str(outs[kind]), "--kind",
+                              kind, "--no-video", "--smooth", "none"])  # fmt: skip
+    pose = np.asarray(Image.open(outs["pose"] / "pose_00001.png"))
+    depth = np.asarray(Image.open(outs["depth"] / "depth_00001.png"))[..., 0]
+    assert pose.shape[:2] == depth.shape
+    person = json.loads((outs["pose"] / "openpose.json").read_text())[1]["people"][0]
+    body = np.reshape(person["pose_keypoints_2d"], (18, 3))
+    body = np.delete(body, 1, axis=0)  # the neck is not on the mesh (mid-shoulders)
+    assert np.all(body[:, 2] == 1.0)
+    on_mesh = depth[np.round(body[:, 1]).astype(int), np.round(body[:, 0]).astype(int)] > 0
+    assert on_mesh.all()

@@ -26,7 +26,7 @@ from wholebody.controlnet.openpose_json import (
     read_openpose_json,
     write_openpose_json,
 )
-from wholebody.controlnet.pose_map import pose_canvas, pose_map
+from wholebody.controlnet.pose_map import pose_canvas, pose_map, project_keypoints
 from wholebody.controlnet.raster import Fragments, rasterize
 from wholebody.controlnet.sizing import controlnet_size, rescale_points, resize_map, round_size
 
@@ -55,6 +55,7 @@ __all__ = [
     "get_style",
     "pose_canvas",
     "pose_map",
+    "project_keypoints",
     "rescale_points",
     "resize_map",
     "round_size",

@@ -56,3 +56,16 @@ def pose_map(
         return canvas
     oh, ow = controlnet_size(*_size(*image_size), image_resolution)
     return resize_map(canvas, oh, ow)
+
+
+def project_keypoints(keypoints3d, camera, near: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+    """``(..., J, 3)`` points (metres, the frame ``camera``'s extrinsics map from) ->
+    ``(..., J, 2)`` pixels and ``(..., J)`` scores: 1 in front of the camera, 0 (and NaN
+    pixels) behind it. Pose maps of a fitted body drawn this way line up with its depth and
+    normal maps rendered with the same camera."""
+    kp = check_keypoints(keypoints3d, dims=(3,), name="keypoints3d")
+    cam = camera.world_to_camera(kp)
+    front = cam[..., 2] > near
+    uv = np.full(cam.shape[:-1] + (2,), np.nan)
+    uv[front] = camera.project(cam[front])
+    return uv, front.astype(np.float32)
