@@ -6,7 +6,8 @@
 Axis/unit conversion (the fit lives in the OpenCV camera frame, y down): ``--up y`` writes
 world = (x, -y, -z) of the camera frame (Y up, facing +Z); ``--up z`` writes (x, z, -y)
 (Z up, facing -Y); ``--units cm`` scales lengths by 100. GLB is always Y-up metres (glTF).
-BVH holds the skeleton (55 joints, or 22 with ``--body-only``); FBX adds the skinned rest mesh
+BVH holds the skeleton (55 joints, or 22 with ``--body-only``; fingertip and toe End Sites
+from the mesh surface); FBX adds the skinned rest mesh
 of the fitted shape unless ``--no-mesh``; GLB always carries the skinned mesh.
 """
 
@@ -25,7 +26,12 @@ from body_models.export.bvh import write_bvh
 from body_models.export.fbx_scene import write_fbx
 from body_models.export.gltf import write_glb
 from body_models.export.names import NAME_STYLES
-from body_models.export.smplx_motion import model_rest_joints, smplx_motion, smplx_skinned_mesh
+from body_models.export.smplx_motion import (
+    model_rest_joints,
+    smplx_end_sites,
+    smplx_motion,
+    smplx_skinned_mesh,
+)
 from experiments.npz_io import load_npz
 
 log = logging.getLogger(__name__)
@@ -75,7 +81,8 @@ def export(args: argparse.Namespace) -> dict:
         raise ValueError(f"--format glb: glTF is Y-up metres, got --up {up} --units {units}")
     model = load_model_file(model_arg)
     rest = model_rest_joints(model, betas)
-    motion = smplx_motion(params, rest, fps, up, units, args.names, args.body_only)
+    ends = smplx_end_sites(model, betas)
+    motion = smplx_motion(params, rest, fps, up, units, args.names, args.body_only, ends)
     need_mesh = args.format == "glb" or (args.format == "fbx" and not args.no_mesh)
     mesh = smplx_skinned_mesh(model, betas, up, units, args.body_only) if need_mesh else None
     if args.out.parent and not args.out.parent.exists():

@@ -79,6 +79,7 @@ def smplx_motion(
     units: str = "m",
     names: str = "smplx",
     body_only: bool = False,
+    end_sites: dict[str, np.ndarray] | None = None,
 ) -> Motion:
     """Build the export motion of a fitted SMPL-X sequence.
 
@@ -90,6 +91,8 @@ def smplx_motion(
         up: ``"y"`` or ``"z"`` (see module docstring). units: ``"m"`` or ``"cm"``.
         names: joint-name style, ``"smplx"``, ``"mixamo"`` or ``"unreal"``.
         body_only: keep the 22 body joints (no jaw, eyes, fingers).
+        end_sites: SMPL-X leaf joint name -> (3,) End Site offset in the model frame (metres),
+            e.g. from :func:`smplx_end_sites`; other leaves get half their bone.
     """
     if up not in ("y", "z"):
         raise ValueError(f"up: expected 'y' or 'z', got {up!r}")
@@ -118,6 +121,7 @@ def smplx_motion(
         rotations=rot,
         positions={0: root},
         frame_time=1.0 / fps,
+        end_sites={SMPLX.index(n): v for n, v in (end_sites or {}).items()},
     )
     if body_only:
         motion = motion.subset(BODY_JOINTS)
@@ -175,3 +179,30 @@ def smplx_skinned_mesh(
             kept[:, pos[a]] += weights[:, j]
         weights = kept
     return SkinnedMesh(vertices=verts, faces=np.asarray(model.faces), weights=weights)
+
+
+def smplx_end_sites(model, betas=None) -> dict[str, np.ndarray]:
+    """End Site offsets (model frame, metres) of the finger and foot leaves from the surface.
+
+    Fingertips and big toes are the model file's COCO-WholeBody surface keypoints
+    (``{side}_{finger}4``, ``{side}_big_toe``) on the shaped rest mesh; keypoints that the
+    file maps to joints instead are skipped.
+    """
+    from body_models.keypoint_map import FINGER_TO_SMPLX
+    from wholebody.keypoints import COCO_WHOLEBODY
+
+    verts = shaped_vertices(model, betas)
+    joints = np.asarray(model.J_regressor, dtype=np.float64) @ verts
+    faces = np.asarray(model.faces)
+    leaves = {f"{side}_foot": f"{side}_big_toe" for side in ("left", "right")}
+    for side in ("left", "right"):
+        for coco, smplx_finger in FINGER_TO_SMPLX.items():
+            leaves[f"{side}_{smplx_finger}3"] = f"{side}_{coco}4"
+    out = {}
+    for joint, kpt in leaves.items():
+        k = COCO_WHOLEBODY.index(kpt)
+        if model.kpt_joint_ids[k] >= 0 or model.kpt_face_ids[k] < 0:
+            continue
+        point = model.kpt_bary[k] @ verts[faces[model.kpt_face_ids[k]]]
+        out[joint] = point - joints[SMPLX.index(joint)]
+    return out

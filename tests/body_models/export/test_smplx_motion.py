@@ -9,10 +9,12 @@ from body_models.export.smplx_motion import (
     camera_to_world,
     full_pose_matrices,
     model_rest_joints,
+    smplx_end_sites,
     smplx_motion,
 )
 from body_models.forward import body_forward
 from tests.body_models.export.conftest import random_params
+from wholebody.keypoints import SMPLX
 from wholebody.rotations import axis_angle_to_matrix
 
 
@@ -60,3 +62,22 @@ def test_bad_params(rest_joints):
         smplx_motion(params, rest_joints, up="x")
     with pytest.raises(ValueError, match="fps: expected a positive number"):
         smplx_motion(params, rest_joints, fps=0)
+
+
+def test_end_sites_from_surface(model, tmp_path):
+    from body_models.export.bvh import write_bvh
+    from body_models.export.bvh_read import read_bvh
+
+    ends = smplx_end_sites(model)
+    assert len(ends) == 12  # 10 fingertips + 2 big toes
+    rest = model_rest_joints(model)
+    for name in ("left_index3", "right_thumb3"):
+        bone = rest[SMPLX.index(name)] - rest[SMPLX.parents[SMPLX.index(name)]]
+        cos = ends[name] @ bone / np.linalg.norm(ends[name]) / np.linalg.norm(bone)
+        assert cos > 0.8 and 0.005 < np.linalg.norm(ends[name]) < 0.05
+    motion = smplx_motion(random_params(2), rest, end_sites=ends, units="cm")
+    write_bvh(tmp_path / "e.bvh", motion)
+    back = read_bvh(tmp_path / "e.bvh")
+    np.testing.assert_allclose(
+        back.end_sites[back.index("left_index3")], 100 * ends["left_index3"], atol=1e-6
+    )
