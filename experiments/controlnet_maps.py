@@ -156,12 +156,12 @@ def _vertices(args, data: dict) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{args.input}: vertices given without faces")
         v = np.asarray(data["vertices"], dtype=np.float64)
         return (v[None] if v.ndim == 2 else v), np.asarray(data["faces"])
-    from body_models.forward import body_forward
+    from body_models.forward import PARAM_KEYS, body_forward
     from body_models.model_file import load_model_file
 
     name = args.model or (str(data["model"]) if "model" in data else "open")
     model = load_model_file(name)
-    params = {k: v for k, v in data.items() if k not in ("model", "joints", "keypoints3d")}
+    params = {k: v for k, v in data.items() if k in PARAM_KEYS}  # fit files carry more arrays
     return body_forward(model, params, vertices=True).vertices, model.faces
 
 

@@ -98,12 +98,18 @@ def test_depth_from_fitting_output_lines_up_with_its_keypoints(tmp_path):
         "transl": np.tile([0.0, 0.0, 3.0], (T, 1)),
         "body_pose": np.zeros((T, 63)),
     }
-    np.savez(tmp_path / "fit.npz", model=str(tmp_path / "model.npz"), **params)
+    body = body_forward(load_model_file(tmp_path / "model.npz"), params, vertices=True)
+    np.savez(
+        tmp_path / "fit.npz",
+        model=str(tmp_path / "model.npz"),
+        joints=body.joints,
+        keypoints3d=body.keypoints,
+        **params,
+    )  # as fit_sequence writes it
     out = tmp_path / "depth"
     controlnet_maps.main([str(tmp_path / "fit.npz"), "--out", str(out), "--kind", "depth",
                           "--no-video"])  # fmt: skip
     depth = np.asarray(Image.open(out / "depth_00000.png"))[..., 0]
-    body = body_forward(load_model_file(tmp_path / "model.npz"), params, vertices=True)
     cam = framing_camera(body.vertices, resolution=512)
     assert depth.shape == (cam.height, cam.width)
     uv = cam.project_world(body.keypoints[0, COCO_WHOLEBODY.parts["body"]])
