@@ -12,7 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CONFIGS", "LifterConfig", "config_from_dict", "config_to_dict", "get_config"]
+__all__ = [
+    "CONFIGS",
+    "DEFAULT_KEYPOINT_SETS",
+    "LifterConfig",
+    "config_from_dict",
+    "config_to_dict",
+    "get_config",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,17 @@ CONFIGS: dict[str, LifterConfig] = {
 }
 
 
+# keypoint set assumed for a joint count when a config's set has another size
+DEFAULT_KEYPOINT_SETS = {17: "h36m", 133: "coco_wholebody"}
+_SET_SIZES = {"h36m": 17, "coco": 17, "coco_wholebody": 133}
+
+
 def get_config(name_or_config: str | LifterConfig, **overrides: Any) -> LifterConfig:
-    """A preset by name (or a config), with ``dataclasses.replace`` overrides applied."""
+    """A preset by name (or a config), with ``dataclasses.replace`` overrides applied.
+
+    Changing ``num_joints`` without naming ``keypoint_set`` picks the default set for that
+    count (17 -> ``h36m``, 133 -> ``coco_wholebody``).
+    """
     if isinstance(name_or_config, LifterConfig):
         config = name_or_config
     elif isinstance(name_or_config, str):
@@ -80,6 +96,11 @@ def get_config(name_or_config: str | LifterConfig, **overrides: Any) -> LifterCo
             f"expected a preset name or LifterConfig, got {type(name_or_config).__name__}"
         )
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    num_joints = overrides.get("num_joints", config.num_joints)
+    keypoint_set = overrides.get("keypoint_set", config.keypoint_set)
+    if _SET_SIZES.get(keypoint_set, num_joints) != num_joints:
+        if num_joints in DEFAULT_KEYPOINT_SETS:
+            overrides["keypoint_set"] = DEFAULT_KEYPOINT_SETS[num_joints]
     return dataclasses.replace(config, **overrides) if overrides else config
 
 

@@ -1,0 +1,221 @@
+"""Running a lifter on sequences of any length: jitted predictor, windows, flip TTA, online mode.
+
+All functions take and return numpy arrays in the model's normalised units: input
+``(T, J, 3)`` = (x, y, confidence) from :mod:`lifting.normalize`, output ``(T, J, 3)``.
+
+- :func:`make_predictor`: jitted batch forward in float32 or bfloat16.
+- :func:`lift_sequence`: clips longer than the window are cut into overlapping windows whose
+  predictions are cross-faded (weights fall smoothly to ~0 at window edges), so there is no jump
+  at window boundaries; clips shorter than the window run at their own length.
+- :func:`flip_tta`: average with the mirrored prediction (x negated, left/right swapped by the
+  keypoint set's flip pairs).
+- :class:`OnlineLifter`: causal sliding window; each new frame is lifted from the window ending
+  at it and the latency per frame is recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+__all__ = [
+    "OnlineLifter",
+    "blend_weights",
+    "flip_indices_for",
+    "flip_tta",
+    "lift_sequence",
+    "make_predictor",
+    "sanitize_input",
+    "window_starts",
+]
+
+Predictor = Callable[[np.ndarray], np.ndarray]  # (B, T, J, C) -> (B, T, J, 3)
+
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def make_predictor(model: nnx.Module, dtype: str = "float32") -> Predictor:
+    """Jitted ``(B, T, J, C) -> (B, T, J, 3)`` numpy predictor.
+
+    Args:
+        model: a :class:`lifting.model.DSTformer`.
+        dtype: ``"float32"`` or ``"bfloat16"`` (weights and activations cast; softmax and
+            LayerNorm statistics stay float32; output returned as float32).
+    """
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {sorted(DTYPES)}, got {dtype!r}")
+    graphdef, state = nnx.split(model)
+    state = jax.tree.map(lambda a: jnp.asarray(a, DTYPES[dtype]), state)
+
+    @jax.jit
+    def forward(state, x):
+        return nnx.merge(graphdef, state)(x.astype(DTYPES[dtype])).astype(jnp.float32)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        model.check_input(x)
+        return np.asarray(forward(state, x))
+
+    predict.config = model.config  # type: ignore[attr-defined]
+    return predict
+
+
+def sanitize_input(x: np.ndarray, num_joints: int | None = None) -> np.ndarray:
+    """Validated float32 copy of ``(T, J, C)`` input; non-finite points -> (0, 0, conf 0).
+
+    Raises:
+        ValueError: wrong rank, joint count or channel count, or no frames.
+    """
+    x = np.array(x, dtype=np.float32)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise ValueError(f"expected input (T, J, 3) = (x, y, confidence), got shape {x.shape}")
+    if num_joints is not None and x.shape[1] != num_joints:
+        raise ValueError(f"expected {num_joints} joints, got {x.shape[1]} (shape {x.shape})")
+    if x.shape[0] == 0:
+        raise ValueError("expected at least one frame, got T=0")
+    bad = ~np.all(np.isfinite(x), axis=-1)
+    x[bad] = 0.0
+    x[..., 2] = np.clip(x[..., 2], 0.0, 1.0)
+    x[x[..., 2] == 0, :2] = 0.0  # zero-confidence points carry no position (MotionBERT masking)
+    return x
+
+
+def window_starts(num_frames: int, window: int, stride: int) -> list[int]:
+    """Start frames of windows of ``window`` frames covering ``num_frames``; last ends at T."""
+    if window < 1 or stride < 1 or stride > window:
+        raise ValueError(f"expected 1 <= stride ({stride}) <= window ({window})")
+    if num_frames <= window:
+        return [0]
+    starts = list(range(0, num_frames - window, stride))
+    starts.append(num_frames - window)
+    return starts
+
+
+def blend_weights(window: int, overlap: int) -> np.ndarray:
+    """Cross-fade weights ``(window,)``: cosine ramps of ``overlap`` frames at both ends.
+
+    The weights are > 0 everywhere (so a frame covered by one window keeps its value) and
+    ~1e-3 at the first/last frame, so a neighbouring window takes over without a jump.
+    """
+    i = np.arange(window, dtype=np.float64)
+    ramp = max(overlap, 1)
+    up = np.clip((i + 0.5) / ramp, 0.0, 1.0)
+    down = np.clip((window - i - 0.5) / ramp, 0.0, 1.0)
+    w = (0.5 - 0.5 * np.cos(np.pi * up)) * (0.5 - 0.5 * np.cos(np.pi * down))
+    return np.maximum(w, 1e-3)
+
+
+def flip_indices_for(config) -> np.ndarray:
+    """Left/right joint permutation of the config's keypoint set (by name)."""
+    from wholebody.keypoints import get_keypoint_set
+
+    kset = get_keypoint_set(config.keypoint_set)
+    if len(kset) != config.num_joints:
+        raise ValueError(
+            f"keypoint set {config.keypoint_set!r} has {len(kset)} joints, the model "
+            f"{config.num_joints}: set LifterConfig.keypoint_set to the model's joint set"
+        )
+    return np.asarray(kset.flip_indices)
+
+
+def flip_tta(predict: Predictor, flip_indices: np.ndarray) -> Predictor:
+    """Predictor averaging ``predict(x)`` and the un-mirrored ``predict(mirror(x))``.
+
+    Mirror = negate x (normalised coordinates are centred) and swap left/right joints; the
+    result is exactly equivariant: ``tta(mirror(x)) == mirror3d(tta(x))``.
+    """
+    flip_indices = np.asarray(flip_indices)
+    sign = np.array([-1.0, 1.0, 1.0], dtype=np.float32)
+
+    def mirror(a: np.ndarray) -> np.ndarray:
+        return a[..., flip_indices, :] * sign
+
+    def predict_tta(x: np.ndarray) -> np.ndarray:
+        both = predict(np.concatenate([x, mirror(x)], axis=0))
+        n = x.shape[0]
+        return 0.5 * (both[:n] + mirror(both[n:]))
+
+    predict_tta.config = getattr(predict, "config", None)  # type: ignore[attr-defined]
+    return predict_tta
+
+
+def lift_sequence(
+    predict: Predictor,
+    x: np.ndarray,
+    *,
+    window: int,
+    overlap: int | None = None,
+    batch_size: int = 8,
+    callback: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Lift a whole ``(T, J, C)`` sequence; ``(T, J, 3)`` out.
+
+    Args:
+        predict: batch predictor (e.g. :func:`make_predictor`, optionally :func:`flip_tta`).
+        x: sanitised input (see :func:`sanitize_input`).
+        window: frames per model call (usually ``config.maxlen``); T <= window runs as one call.
+        overlap: frames shared by consecutive windows (default ``window // 3``).
+        batch_size: windows per predictor call.
+        callback: called with (windows done, windows total) after each batch.
+    """
+    t = x.shape[0]
+    if t <= window:
+        return predict(x[None])[0]
+    overlap = window // 3 if overlap is None else overlap
+    if not 0 <= overlap < window:
+        raise ValueError(f"expected 0 <= overlap < window={window}, got {overlap}")
+    starts = window_starts(t, window, window - overlap)
+    weights = blend_weights(window, overlap)[:, None, None]
+    total = np.zeros((t, x.shape[1], 3), dtype=np.float64)
+    norm = np.zeros((t, 1, 1), dtype=np.float64)
+    for b in range(0, len(starts), batch_size):
+        chunk = starts[b : b + batch_size]
+        out = predict(np.stack([x[s : s + window] for s in chunk]))
+        for s, pred in zip(chunk, out):
+            total[s : s + window] += weights * pred
+            norm[s : s + window] += weights
+        if callback is not None:
+            callback(min(b + batch_size, len(starts)), len(starts))
+    return (total / norm).astype(np.float32)
+
+
+class OnlineLifter:
+    """Causal lifting, one frame at a time, from a sliding window of past frames.
+
+    The window always has ``window`` frames (the first frame is repeated until enough have
+    arrived) so the jitted predictor compiles once. ``latencies`` holds the seconds each
+    :meth:`push` took.
+    """
+
+    def __init__(self, predict: Predictor, window: int):
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        self.predict, self.window = predict, window
+        self.buffer: deque[np.ndarray] = deque(maxlen=window)
+        self.latencies: list[float] = []
+
+    def push(self, frame: np.ndarray) -> np.ndarray:
+        """Add one ``(J, C)`` frame; return the ``(J, 3)`` prediction for it."""
+        start = time.perf_counter()
+        frame = sanitize_input(np.asarray(frame)[None])[0]
+        if self.buffer and frame.shape != self.buffer[-1].shape:
+            raise ValueError(
+                f"expected a frame of shape {self.buffer[-1].shape}, got {frame.shape}"
+            )
+        if not self.buffer:
+            self.buffer.extend([frame] * self.window)
+        else:
+            self.buffer.append(frame)
+        out = self.predict(np.stack(self.buffer)[None])[0, -1]
+        self.latencies.append(time.perf_counter() - start)
+        return out
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Push every frame of ``(T, J, C)``; ``(T, J, 3)`` causal predictions."""
+        return np.stack([self.push(frame) for frame in x])
