@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("experiments.train_wholebody", "train a whole-body 2D model (COCO-WholeBody data)"),
     "controlnet": ("experiments.controlnet_maps", "ControlNet pose, depth, normal maps + JSON"),
     "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
+    "retarget": ("experiments.retarget_bvh", "retarget a BVH (e.g. CMU mocap) onto SMPL-X params"),
 }
 
 

@@ -82,3 +82,28 @@ def test_export_bad_input(tmp_path, params_file):
     assert not (tmp_path / "x.bvh").exists() and not (tmp_path / "x.glb").exists()
     with pytest.raises(ValueError, match="npz file not found"):
         export_motion.main([str(tmp_path / "none.npz"), "--format", "bvh", "--out", "x.bvh"])
+
+
+def test_retarget_cmu_then_export(tmp_path, params_file):
+    from pathlib import Path
+
+    from body_models import load_model_file
+    from body_models.forward import body_forward
+
+    cmu = Path(__file__).parents[1] / "body_models/export/data/cmu_01_01_15fps.bvh"
+    model_path = str(np.load(params_file)["model"])
+    out = tmp_path / "PARAMS.npz"
+    argv = ["retarget", str(cmu), "--out", str(out), "--model", model_path, "--every", "8"]
+    assert cli.main(argv) == 0
+    data = dict(np.load(out))
+    T = 43  # 344 frames, every 8th
+    assert data["body_pose"].shape == (T, 63) and data["joints"].shape == (T, 55, 3)
+    assert abs(float(data["fps"]) - 15 / 8) < 1e-3
+    keys = ("betas", "global_orient", "transl", "body_pose", "left_hand_pose", "right_hand_pose")
+    joints = body_forward(load_model_file(model_path), {k: data[k] for k in keys}).joints
+    np.testing.assert_allclose(data["joints"], joints, atol=2e-5)  # saved joints = body model
+    assert np.all(joints[:, 15, 1] < joints[:, 0, 1])  # camera frame: head above pelvis (y down)
+    bvh = tmp_path / "r.bvh"
+    argv = [str(out), "--format", "bvh", "--out", str(bvh), "--run-dir", str(tmp_path / "run")]
+    assert export_motion.main(argv) == 0
+    assert read_bvh(bvh).num_frames == T
