@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-face", action="store_true")
     p.add_argument("--smooth", choices=("savgol", "one_euro", "none"), default="savgol")
     p.add_argument("--window", type=int, default=7, help="Savitzky-Golay window (frames)")
+    p.add_argument("--no-track", action="store_true", help="people keep their index per frame")
     p.add_argument("--fps", type=float, default=None, help="video fps (default: npz fps or 30)")
     p.add_argument("--no-video", action="store_true", help="only PNG frames")
     p.add_argument("--camera", help="camera JSON/npz for depth/normal maps")
@@ -130,7 +131,14 @@ def run_pose(args, data: dict, out: Path) -> int:
     smooth_kw = {"window": args.window} if args.smooth == "savgol" else {}
     image_size = (int(size[0]), int(size[1]))
     seq = pose_sequence(
-        kp, data["scores"], image_size, args.resolution, style, args.smooth, **smooth_kw
+        kp,
+        data["scores"],
+        image_size,
+        args.resolution,
+        style,
+        args.smooth,
+        track=not args.no_track,
+        **smooth_kw,
     )
     bar = tqdm(total=len(kp), desc="pose maps", unit="frame")
     start = time.perf_counter()

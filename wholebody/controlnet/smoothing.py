@@ -110,6 +110,37 @@ def one_euro_smooth(
 SMOOTHERS = {"savgol": savgol_smooth, "one_euro": one_euro_smooth}
 
 
+def track_people(keypoints, scores, threshold: float = 0.3) -> np.ndarray:
+    """Per-frame person order ``(T, N)`` that keeps identities: frame t's people are matched
+    to each slot's last seen pose (mean distance over points valid in both, Hungarian
+    assignment). Detectors list people in arbitrary order; smoothing needs tracks.
+    Use ``np.take_along_axis(x, order[..., None, None], axis=1)`` to reorder."""
+    from scipy.optimize import linear_sum_assignment
+
+    kp = np.asarray(keypoints, dtype=np.float64)
+    sc = np.asarray(scores)
+    if kp.ndim != 4 or sc.shape != kp.shape[:-1]:
+        raise ValueError(
+            f"expected keypoints (T, N, J, 2) and scores (T, N, J), got {kp.shape}, {sc.shape}"
+        )
+    T, N = kp.shape[:2]
+    order = np.tile(np.arange(N), (T, 1))
+    valid = (sc >= threshold) & np.all(np.isfinite(kp), axis=-1)
+    last = kp[0].copy()
+    last_ok = valid[0].copy()
+    for t in range(1, T):
+        both = last_ok[:, None, :] & valid[t][None, :, :]  # (slot, person, J)
+        dist = np.linalg.norm(last[:, None] - np.nan_to_num(kp[t])[None], axis=-1)
+        count = both.sum(-1)
+        cost = np.where(count > 0, (dist * both).sum(-1) / np.maximum(count, 1), 1e6)
+        slots, people = linear_sum_assignment(cost)
+        order[t, slots] = people
+        cur_kp, cur_ok = kp[t][order[t]], valid[t][order[t]]
+        last = np.where(cur_ok[..., None], cur_kp, last)
+        last_ok |= cur_ok
+    return order
+
+
 def smooth_keypoints(
     keypoints, scores, method: str = "savgol", threshold: float = 0.3, **kwargs
 ) -> np.ndarray:

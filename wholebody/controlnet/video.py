@@ -17,7 +17,7 @@ from wholebody.controlnet.draw import PoseStyle, draw_pose, get_style
 from wholebody.controlnet.mesh_maps import depth_map, normal_map, render_mesh
 from wholebody.controlnet.openpose_json import PoseFrame, write_openpose_json
 from wholebody.controlnet.pose_map import pose_canvas
-from wholebody.controlnet.smoothing import smooth_keypoints
+from wholebody.controlnet.smoothing import smooth_keypoints, track_people
 from wholebody.keypoints import COCO_WHOLEBODY
 from wholebody.media import VideoWriter, write_image
 
@@ -44,14 +44,21 @@ def pose_sequence(
     resolution: int | None = None,
     style: str | PoseStyle | None = None,
     smoothing: str = "savgol",
+    track: bool = True,
     **smooth_kwargs,
 ) -> Iterator[tuple[np.ndarray, PoseFrame]]:
-    """Yield ``(map, frame)`` per frame of ``(T, N, 133, 2)`` keypoints (index n = one tracked
-    person), smoothed first (``"savgol"``, ``"one_euro"`` or ``"none"``). ``resolution``:
-    ``None`` = exactly ``image_size``; else ControlNet's multiple-of-64 detect size."""
+    """Yield ``(map, frame)`` per frame of ``(T, N, 133, 2)`` keypoints, smoothed first
+    (``"savgol"``, ``"one_euro"`` or ``"none"``). Before smoothing, ``track`` reorders the
+    people of each frame to follow identities (`track_people`); with ``track=False`` index n
+    must already be one person. ``resolution``: ``None`` = exactly ``image_size``; else
+    ControlNet's multiple-of-64 detect size."""
     kp, sc = check_sequence(keypoints, scores)
     style = get_style(style)
-    if kp.shape[0] > 1:
+    if kp.shape[0] > 1 and smoothing != "none":
+        if track and kp.shape[1] > 1:  # detectors list people in any order: follow identities
+            order = track_people(kp, sc, style.part_threshold)
+            kp = np.take_along_axis(kp, order[..., None, None], axis=1)
+            sc = np.take_along_axis(sc, order[..., None], axis=1)
         kp = smooth_keypoints(kp, sc, smoothing, threshold=style.part_threshold, **smooth_kwargs)
         kp = kp.astype(np.float32)
     for t in range(kp.shape[0]):

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from scipy.signal import savgol_filter
 
-from wholebody.controlnet.smoothing import one_euro_smooth, savgol_smooth, smooth_keypoints
+from wholebody.controlnet.smoothing import (
+    one_euro_smooth,
+    savgol_smooth,
+    smooth_keypoints,
+    track_people,
+)
 
 
 def test_savgol_equals_scipy_away_from_the_ends():
@@ -56,3 +61,21 @@ def test_smooth_keypoints_checks():
         smooth_keypoints(kp[0], sc[0])
     with pytest.raises(ValueError, match="window"):
         savgol_smooth(kp[:, 0], sc[:, 0] > 0, window=4)
+
+
+def test_track_people_follows_identities_through_shuffles_and_gaps():
+    rng = np.random.default_rng(5)
+    T, N = 20, 3
+    start = rng.uniform(0, 500, (N, 1, 2))
+    walk = np.cumsum(rng.normal(0, 2, (T, N, 133, 2)), axis=0)
+    kp = start[None] + rng.normal(0, 20, (1, N, 133, 2)) + walk
+    sc = np.ones((T, N, 133))
+    sc[8:11, 1] = 0.0  # person 1 leaves for three frames
+    perm = np.stack([rng.permutation(N) for _ in range(T)])
+    perm[0] = np.arange(N)
+    shuffled = np.take_along_axis(kp, perm[..., None, None], axis=1)
+    shuffled_sc = np.take_along_axis(sc, perm[..., None], axis=1)
+    order = track_people(shuffled, shuffled_sc)
+    back = np.take_along_axis(shuffled, order[..., None, None], axis=1)
+    visible = sc[..., 0] > 0
+    np.testing.assert_array_equal(back[visible], kp[visible])
