@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "controlnet": ("experiments.controlnet_maps", "ControlNet pose, depth, normal maps + JSON"),
     "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
     "retarget": ("experiments.retarget_bvh", "retarget a BVH (e.g. CMU mocap) onto SMPL-X params"),
+    "lift": ("experiments.lift", "lift a 2D keypoint npz to root-relative 3D (metres)"),
 }
 
 

@@ -82,6 +82,9 @@ def config_from_motionbert(
         mlp_ratio=hidden // dim,
         dim_rep=int(state["pre_logits.fc.weight"].shape[0]),
         maxlen=int(state["temp_embed"].shape[1]),
+        # MotionBERT's in-the-wild inference normalises by the clip's bounding square and
+        # predicts in those normalised units (not metres)
+        meta={"source": "motionbert", "input_norm": "bbox", "output_unit": "normalized"},
     )
 
 
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     from lifting.checkpoint import save_checkpoint
 
     model = load_motionbert(args.checkpoint, num_heads=args.num_heads)
-    save_checkpoint(model, args.out, meta={"source": str(args.checkpoint), "input_norm": "bbox"})
+    save_checkpoint(model, args.out, meta={"source_file": str(args.checkpoint)})
     log.info("converted %s -> %s", args.checkpoint, args.out)
     return 0
 

@@ -174,9 +174,12 @@ def lift_sequence(
     weights = blend_weights(window, overlap)[:, None, None]
     total = np.zeros((t, x.shape[1], 3), dtype=np.float64)
     norm = np.zeros((t, 1, 1), dtype=np.float64)
+    batch_size = min(batch_size, len(starts))
     for b in range(0, len(starts), batch_size):
         chunk = starts[b : b + batch_size]
-        out = predict(np.stack([x[s : s + window] for s in chunk]))
+        # pad the last batch by repeating its last window: one input shape, one compilation
+        padded = chunk + [chunk[-1]] * (batch_size - len(chunk))
+        out = predict(np.stack([x[s : s + window] for s in padded]))[: len(chunk)]
         for s, pred in zip(chunk, out):
             total[s : s + window] += weights * pred
             norm[s : s + window] += weights
