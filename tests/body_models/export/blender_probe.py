@@ -54,5 +54,12 @@ if arms:
         scene.frame_set(f)
         mw = arm.matrix_world
         out["heads"][str(f)] = {pb.name: list(mw @ pb.head) for pb in arm.pose.bones}
+if meshes:  # evaluated (skinned) vertex positions of the first mesh, world frame
+    out["mesh"] = {}
+    for f in frames:
+        scene.frame_set(f)
+        obj = meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get())
+        mw = obj.matrix_world
+        out["mesh"][str(f)] = [list(mw @ v.co) for v in obj.data.vertices]
 with _open(dst, "w") as fh:
     json.dump(out, fh)

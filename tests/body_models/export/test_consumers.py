@@ -55,6 +55,32 @@ def blender_probe(path: Path, frame_offset: int, fps: int | None = None) -> dict
     return json.loads(out.read_text())
 
 
+def lbs_vertices(motion, mesh, frame: int) -> np.ndarray:
+    """Linear blend skinning of the rest mesh by the motion's FK (what FBX/glTF skins mean)."""
+    P, G = motion.forward_kinematics()
+    rest = motion.rest_positions()
+    local = mesh.vertices[:, None, :] - rest[None]  # (V, J, 3)
+    posed = np.einsum("jab,vjb->vja", G[frame], local) + P[frame][None]
+    return np.einsum("vj,vja->va", mesh.weights, posed)
+
+
+def assert_mesh(result: dict, motion, mesh, conv: np.ndarray, offset: int, top4=False) -> None:
+    from scipy.spatial import cKDTree
+
+    if top4:  # glTF keeps the 4 strongest influences per vertex
+        from body_models.export.gltf import top4_influences
+
+        idx, w = top4_influences(mesh.weights)
+        full = np.zeros_like(mesh.weights)
+        np.put_along_axis(full, idx.astype(int), w, axis=1)
+        mesh = type(mesh)(mesh.vertices, mesh.faces, full)
+    for f in FRAMES:
+        got = np.array(result["mesh"][str(f + offset)])
+        want = lbs_vertices(motion, mesh, f) @ conv.T
+        dist, _ = cKDTree(got).query(want)  # importers may reorder vertices
+        assert dist.max() < 1e-4, (f, dist.max())
+
+
 def assert_heads(result: dict, fk: np.ndarray, names, conv: np.ndarray, offset: int) -> None:
     for f in FRAMES:
         heads = result["heads"][str(f + offset)]
@@ -98,6 +124,7 @@ def test_fbx_in_blender_and_assimp(fitted, up, units):
     assert res["action_range"] == [[1.0, float(T)]] and res["mesh_vertices"] == [10475]
     conv = (Y_UP_TO_BLENDER if up == "y" else np.eye(3)) / (100.0 if units == "cm" else 1.0)
     assert_heads(res, motion.forward_kinematics()[0], motion.names, conv, 1)
+    assert_mesh(res, motion, mesh, conv, 1)
     info = subprocess.run([tool("assimp"), "info", str(path)], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
     assert "Animations:         1" in info.stdout and "Animation Channels: 55" in info.stdout
@@ -108,10 +135,12 @@ def test_glb_in_blender(fitted):
     d, model, params, rest = fitted
     motion = smplx_motion(params, rest, fps=30)
     path = d / "body.glb"
-    write_glb(path, motion, smplx_skinned_mesh(model, params["betas"]))
+    mesh = smplx_skinned_mesh(model, params["betas"])
+    write_glb(path, motion, mesh)
     res = blender_probe(path, frame_offset=0, fps=30)
     assert len(res["bones"]) == 55 and res["mesh_vertices"] == [10475]
     assert_heads(res, motion.forward_kinematics()[0], motion.names, Y_UP_TO_BLENDER, 0)
+    assert_mesh(res, motion, mesh, Y_UP_TO_BLENDER, 0, top4=True)
 
 
 @pytest.mark.parametrize(("name", "frames"), [("01_01.bvh", 2752), ("01_03.bvh", 4511)])
