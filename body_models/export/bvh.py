@@ -99,12 +99,10 @@ def motion_text_lines(values: np.ndarray, decimals) -> str:
     if T == 0:
         return ""
     decs = np.broadcast_to(np.asarray(decimals, dtype=int), (C,))
+    # values that would print as "-0.000000" print as "0.000000" (diff-friendly files)
+    values = np.where((values < 0) & (values > -0.5 * 10.0 ** -decs.astype(float)), 0.0, values)
     row = " ".join(f"%.{d}f" for d in decs)
-    text = "\n".join([row % tuple(r) for r in values.tolist()])
-    # "-0.000000" reads back fine but is noise; keep files diff-friendly
-    for d in set(decs.tolist()):
-        text = text.replace(f"-{0:.{d}f} ", f"{0:.{d}f} ").replace(f"-{0:.{d}f}\n", f"{0:.{d}f}\n")
-    return text + "\n"
+    return "\n".join([row % tuple(r) for r in values.tolist()]) + "\n"
 
 
 def bvh_text(motion: Motion, order: str = "ZXY", decimals: int = 6) -> str:
