@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "the npz's 'model' entry, else 'open')")  # fmt: skip
     p.add_argument("--near", type=float, help="depth range near (m); default: sequence range")
     p.add_argument("--far", type=float, help="depth range far (m)")
-    p.add_argument("--normal-background", type=int, nargs=3, default=(0, 0, 0))
+    p.add_argument("--normal-background", type=int, nargs=3, default=(0, 0, 0),
+                   metavar=("R", "G", "B"))  # fmt: skip
     return p
 
 

@@ -68,3 +68,19 @@ def test_zero_people_matches_reference():
 def test_hand_colours_equal_matplotlib():
     for ours, ref in zip(HAND_EDGE_COLOURS, matplotlib_hand_colours()):
         assert ours == tuple(float(c) for c in ref)
+
+
+def test_border_points_and_threshold_ties_match_reference():
+    """Points on and beyond the canvas border (the eps = 0.01 pixel test), scores at 0.3."""
+    rng = np.random.default_rng(11)
+    h, w = 192, 256
+    edge = np.array([-3.0, -0.5, 0.0, 0.49, 0.99, 1.0, 1.5, w - 1.0, w - 0.5, w, w + 3.0])
+    for _ in range(6):
+        kp, sc = random_people(rng, 2, h, w)
+        n = kp.shape[1]
+        kp[..., 0] = np.where(rng.uniform(size=(2, n)) < 0.3, rng.choice(edge, (2, n)), kp[..., 0])
+        kp[..., 1] = np.where(rng.uniform(size=(2, n)) < 0.3, rng.choice(edge, (2, n)) * h / w,
+                              kp[..., 1])  # fmt: skip
+        sc = np.where(rng.uniform(size=sc.shape) < 0.2, np.float32(0.3), sc)
+        kp, sc = kp.astype(np.float32), sc.astype(np.float32)
+        np.testing.assert_array_equal(pose_map(kp, sc, (h, w)), reference_map(kp, sc, (h, w), h, h))
