@@ -144,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"input has {kp.shape[1]} joints, --input-set {src.name} has {len(src)}")
     if len(dst) != config.num_joints:
         raise ValueError(f"model has {config.num_joints} joints, its set {dst.name} {len(dst)}")
-    if src.name != dst.name:
-        kp, sc = convert_keypoints(kp, sc, src, dst, missing="nan")
+    invalid = ~np.all(np.isfinite(kp), axis=-1) | ~np.isfinite(sc)  # missing detections
+    kp, sc = np.where(invalid[..., None], 0.0, kp), np.where(invalid, 0.0, sc)
+    if src.name != dst.name:  # synthesized points take the weakest source score (0 if missing)
+        kp, sc = convert_keypoints(kp, sc, src, dst, missing="zero")
     input_norm = args.input_norm or config.meta.get("input_norm", "bbox")
     x = sanitize_input(normalize_input(kp, sc, width, height, input_norm), config.num_joints)
 
