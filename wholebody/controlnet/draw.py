@@ -65,6 +65,10 @@ class PoseStyle:
         body_threshold: body/feet points drawn when score > this.
         part_threshold: hand/face points drawn when score >= this.
         limb_dim: factor applied to the whole canvas after the limbs (OpenPose's alpha 0.6).
+        order: ``"part"`` (controlnet_aux / DWPose: every person's limbs, dimming, every
+            person's joints, all hands, all faces) or ``"person"`` (sd-webui-controlnet and
+            comfyui_controlnet_aux: person after person, each limb colour dimmed on its own,
+            body points drawn at score >= threshold). One person: both give the same map.
     """
 
     body: bool = True
@@ -80,6 +84,7 @@ class PoseStyle:
     body_threshold: float = 0.3
     part_threshold: float = 0.3
     limb_dim: float = 0.6
+    order: str = "part"
 
     def __post_init__(self) -> None:
         if self.face_points not in (68, 70):
@@ -90,6 +95,8 @@ class PoseStyle:
             raise ValueError(
                 f"stick_width: expected a positive int or 'xinsir', got {self.stick_width!r}"
             )
+        if self.order not in ("part", "person"):
+            raise ValueError(f"order: expected 'part' or 'person', got {self.order!r}")
         if not 0.0 <= self.limb_dim <= 1.0:
             raise ValueError(f"limb_dim: expected a value in [0, 1], got {self.limb_dim}")
 
@@ -107,6 +114,7 @@ STYLES: dict[str, PoseStyle] = {
     "feet": PoseStyle(feet=True),
     "body": PoseStyle(hands=False, face=False),
     "face70": PoseStyle(face_points=70),
+    "sdwebui": PoseStyle(order="person", face_points=70),
 }
 
 
@@ -182,29 +190,45 @@ def draw_pose(
     style = get_style(style)
     if int(height) != height or int(width) != width or height <= 0 or width <= 0:
         raise ValueError(f"canvas: expected positive integer height, width, got {height}, {width}")
-    height, width = int(height), int(width)
-    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    canvas = np.zeros((int(height), int(width), 3), dtype=np.uint8)
+    if style.order == "person":
+        for n in range(len(people)):
+            _paint(canvas, people.take([n]), style, cv2)
+    else:
+        _paint(canvas, people, style, cv2)
+    return canvas
+
+
+def _paint(canvas: np.ndarray, people: OpenPosePeople, style: PoseStyle, cv2) -> None:
+    height, width = canvas.shape[:2]
+    per_person = style.order == "person"
     thr = np.float32(style.body_threshold)
     body = _pixels(people.body, height, width)
-    body_ok = people.body_scores > thr
+    body_ok = people.body_scores >= thr if per_person else people.body_scores > thr
     colours = [tuple(c) for c in OPENPOSE_COLOURS]
+    # Per-person drawing dims each limb colour instead of the canvas: int(c * 0.6).
+    limb_colours = [tuple(int(float(v) * style.limb_dim) for v in c) for c in colours]
     if style.feet:
         names = OPENPOSE18.names + FOOT_NAMES
         legs = np.concatenate([body, _pixels(people.feet, height, width)], axis=1)
-        legs_ok = np.concatenate([body_ok, people.feet_scores > thr], axis=1)
+        feet_ok = people.feet_scores >= thr if per_person else people.feet_scores > thr
+        legs_ok = np.concatenate([body_ok, feet_ok], axis=1)
         foot_limbs = [(names.index(a), names.index(b)) for a, b in _FOOT_LIMBS]
         foot_colours = [FOOT_COLOURS["left" if "left" in names[j] else "right"]
                         for _, j in foot_limbs]  # fmt: skip
+        if per_person:
+            foot_colours = [tuple(int(float(v) * style.limb_dim) for v in c) for c in foot_colours]
     box = [width, height, -1, -1]  # bounds of the limbs drawn (x0, y0, x1, y1)
     stick = style.stick_for(height, width)
     if style.body:
         limbs = [(OPENPOSE18.index(a), OPENPOSE18.index(b)) for a, b in OPENPOSE18_LIMBS]
-        _draw_limbs(canvas, body, body_ok, limbs, colours, stick, cv2, box)
+        paint = limb_colours if per_person else colours
+        _draw_limbs(canvas, body, body_ok, limbs, paint, stick, cv2, box)
     if style.feet:
         _draw_limbs(canvas, legs, legs_ok, foot_limbs, foot_colours, stick, cv2, box)
     x0, y0 = max(box[0], 0), max(box[1], 0)
     x1, y1 = min(box[2], width - 1), min(box[3], height - 1)
-    if x1 >= x0 and y1 >= y0:
+    if not per_person and x1 >= x0 and y1 >= y0:
         # The reference's whole-canvas (canvas * 0.6).astype(uint8), as a lookup table on the
         # only region that is not black (0 stays 0).
         lut = (np.arange(256) * style.limb_dim).astype(np.uint8)
@@ -233,4 +257,3 @@ def draw_pose(
             for k in np.flatnonzero(ok[n]):
                 cv2.circle(canvas, (int(ij[n, k, 0]), int(ij[n, k, 1])),
                            style.face_point_radius, FACE_POINT_COLOUR, -1)  # fmt: skip
-    return canvas

@@ -86,6 +86,10 @@ class OpenPosePeople:
             raise ValueError(f"unknown part {name!r}, expected one of {PARTS}")
         return getattr(self, name), getattr(self, name + "_scores")
 
+    def take(self, index) -> OpenPosePeople:
+        """The people at ``index`` (indices or a boolean mask over N)."""
+        return _replace(self, **{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
     def with_face70(self) -> OpenPosePeople:
         """Face with OpenPose's 70 points: the 68 landmarks + body right eye, left eye."""
         if self.face.shape[1] == 70:

@@ -42,8 +42,9 @@ class PoseFrame:
 
 
 def _present(part: str, scores: np.ndarray, style: PoseStyle) -> np.ndarray:
-    if part == "body":
-        return scores > np.float32(style.body_threshold)
+    if part == "body":  # as drawn: > threshold, or >= for the person-order (sd-webui) style
+        thr = np.float32(style.body_threshold)
+        return scores >= thr if style.order == "person" else scores > thr
     return scores >= np.float32(style.part_threshold)
 
 

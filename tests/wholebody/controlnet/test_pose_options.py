@@ -9,6 +9,7 @@ import pytest
 from posegen import random_people
 
 from wholebody.controlnet import (
+    STYLES,
     PoseStyle,
     controlnet_size,
     draw_pose,
@@ -165,3 +166,28 @@ def test_controlnet_package_never_imports_torch():
     code = "import sys, wholebody.controlnet; sys.exit(3 if 'torch' in sys.modules else 0)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_person_order_style():
+    """sd-webui / comfy order: one person = controlnet_aux's map; with two, a later person's
+    limb covers an earlier person's joint (controlnet_aux keeps every joint on top)."""
+    rng = np.random.default_rng(9)
+    one = PoseStyle(order="person")
+    for _ in range(5):
+        kp, sc = random_people(rng, 1, 256, 320)
+        sc[sc == np.float32(0.3)] = 0.31  # the two orders differ only at score == 0.3
+        np.testing.assert_array_equal(pose_map(kp, sc, (256, 320), style=one),
+                                      pose_map(kp, sc, (256, 320)))  # fmt: skip
+    kp1, sc1 = _standing()
+    kp2 = kp1.copy()
+    nose = kp1[0, COCO_WHOLEBODY.index("nose")]
+    kp2[0] += nose - kp2[0, COCO_WHOLEBODY.index("left_hip")]  # person 2's hip on 1's nose
+    kp2[0, COCO_WHOLEBODY.index("left_knee")] = nose + [0, 60]
+    kp, sc = np.concatenate([kp1, kp2]), np.concatenate([sc1, sc1])
+    x, y = nose.astype(int)
+    part = pose_map(kp, sc, (512, 512), style=PoseStyle(face=False))
+    person = pose_map(kp, sc, (512, 512), style=PoseStyle(order="person", face=False))
+    assert tuple(part[y, x + 2]) == (0, 85, 255)  # joints last: person 2's left hip on top
+    assert tuple(part[y + 6, x]) == (0, 0, 153)  # limb 12 (neck-nose) after limb 10
+    assert tuple(person[y + 6, x]) == (0, 102, 153)  # person 2's dimmed hip-knee limb on top
+    assert "sdwebui" in STYLES and STYLES["sdwebui"].face_points == 70
