@@ -112,15 +112,17 @@ def test_bvh_in_blender_and_assimp(fitted):
     assert "Animations:         1" in info.stdout and "Animation Channels: 55" in info.stdout
 
 
-@pytest.mark.parametrize(("up", "units"), [("y", "m"), ("z", "cm")])
-def test_fbx_in_blender_and_assimp(fitted, up, units):
+@pytest.mark.parametrize(
+    ("up", "units", "fps", "names"), [("y", "m", 30, "smplx"), ("z", "cm", 24, "unreal")]
+)
+def test_fbx_in_blender_and_assimp(fitted, up, units, fps, names):
     d, model, params, rest = fitted
-    motion = smplx_motion(params, rest, fps=30, up=up, units=units)
+    motion = smplx_motion(params, rest, fps=fps, up=up, units=units, names=names)
     mesh = smplx_skinned_mesh(model, params["betas"], up=up, units=units)
     path = d / f"body_{up}_{units}.fbx"
     write_fbx(path, motion, up=up, units=units, mesh=mesh)
     res = blender_probe(path, frame_offset=1)
-    assert len(res["bones"]) == 55 and res["fps"] == 30.0
+    assert sorted(res["bones"]) == sorted(motion.names) and res["fps"] == float(fps)
     assert res["action_range"] == [[1.0, float(T)]] and res["mesh_vertices"] == [10475]
     conv = (Y_UP_TO_BLENDER if up == "y" else np.eye(3)) / (100.0 if units == "cm" else 1.0)
     assert_heads(res, motion.forward_kinematics()[0], motion.names, conv, 1)
