@@ -96,17 +96,21 @@ def _edge(a, b, p):
 
 
 def _raster_group(tri, tz, area, lo, hi, fid, bw, bh, width, zbuf, fbuf, bbuf) -> None:
-    ox, oy = np.meshgrid(np.arange(bw), np.arange(bh))
-    px = lo[:, 0, None, None] + ox  # (T, bh, bw)
-    py = lo[:, 1, None, None] + oy
-    inbox = (px <= hi[:, 0, None, None]) & (py <= hi[:, 1, None, None])
-    p = np.stack([px, py], axis=-1).astype(np.float64)
-    t = tri[:, :, None, None, :]  # (T, 3, 1, 1, 2)
-    inv_area = 1.0 / area[:, None, None]
-    w0 = _edge(t[:, 1], t[:, 2], p) * inv_area
-    w1 = _edge(t[:, 2], t[:, 0], p) * inv_area
+    ox, oy = np.meshgrid(np.arange(bw, dtype=np.float64), np.arange(bh, dtype=np.float64))
+    # Barycentric weights are affine in the pixel offset (ox, oy) from the box corner:
+    # w_k = a_k ox + b_k oy + c_k, with w_k = edge(v_k+1, v_k+2, p) / area.
+    corner = lo.astype(np.float64)
+    w = []
+    for k in range(2):
+        a, b = tri[:, (k + 1) % 3], tri[:, (k + 2) % 3]
+        ca = (a[:, 1] - b[:, 1]) / area  # d w / d x
+        cb = (b[:, 0] - a[:, 0]) / area  # d w / d y
+        c0 = _edge(a, b, corner) / area
+        w.append(ca[:, None, None] * ox + cb[:, None, None] * oy + c0[:, None, None])
+    w0, w1 = w
     w2 = 1.0 - w0 - w1
     eps = -1e-9
+    inbox = (ox <= (hi - lo)[:, 0, None, None]) & (oy <= (hi - lo)[:, 1, None, None])
     inside = inbox & (w0 >= eps) & (w1 >= eps) & (w2 >= eps)
     tt, yy, xx = np.nonzero(inside)
     if tt.size == 0:
@@ -114,7 +118,7 @@ def _raster_group(tri, tz, area, lo, hi, fid, bw, bh, width, zbuf, fbuf, bbuf) -
     b = np.stack([w0[tt, yy, xx], w1[tt, yy, xx], w2[tt, yy, xx]], axis=-1) / tz[tt]
     inv_z = b.sum(axis=-1)
     depth = 1.0 / inv_z
-    pix = py[tt, yy, xx] * width + px[tt, yy, xx]
+    pix = (lo[tt, 1] + yy) * width + lo[tt, 0] + xx
     order = np.lexsort((depth, pix))  # nearest fragment first within each pixel
     pix, depth, tt, b, inv_z = pix[order], depth[order], tt[order], b[order], inv_z[order]
     first = np.ones(pix.size, dtype=bool)
