@@ -1,4 +1,4 @@
-"""Run inside Blender: ``blender -b --python blender_probe.py -- IN OUT.json FRAMES [FPS]``.
+"""Run in Blender: ``blender -b --python blender_probe.py -- IN OUT.json FRAMES [FPS|-] [JSON]``.
 
 Imports a BVH, FBX or GLB file and writes JSON: armature bone count, scene frame range,
 fps, and the world position of every bone head on the requested frames (Blender's own
@@ -23,16 +23,19 @@ builtins.open = _open_no_u
 argv = sys.argv[sys.argv.index("--") + 1 :]
 src, dst, frames = argv[0], argv[1], [int(f) for f in argv[2].split(",")]
 bpy.ops.wm.read_factory_settings(use_empty=True)
-if len(argv) > 3:  # glTF import maps seconds to frames at the scene rate: set it first
+if len(argv) > 3 and argv[3] != "-":  # glTF maps seconds to frames at the scene rate
     bpy.context.scene.render.fps = int(argv[3])
     bpy.context.scene.render.fps_base = 1.0
+options = json.loads(argv[4]) if len(argv) > 4 else {}  # extra importer keyword arguments
 ext = src.rsplit(".", 1)[-1].lower()
 if ext == "bvh":
-    bpy.ops.import_anim.bvh(filepath=src, update_scene_fps=True, update_scene_duration=True)
+    bpy.ops.import_anim.bvh(
+        filepath=src, update_scene_fps=True, update_scene_duration=True, **options
+    )
 elif ext == "fbx":
-    bpy.ops.import_scene.fbx(filepath=src)
+    bpy.ops.import_scene.fbx(filepath=src, **options)
 elif ext in ("glb", "gltf"):
-    bpy.ops.import_scene.gltf(filepath=src)
+    bpy.ops.import_scene.gltf(filepath=src, **options)
 else:
     raise SystemExit(f"unknown extension {ext}")
 arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]

@@ -45,11 +45,11 @@ def tool(name: str) -> str:
     return path
 
 
-def blender_probe(path: Path, frame_offset: int, fps: int | None = None) -> dict:
+def blender_probe(path: Path, frame_offset: int, fps: int | None = None, **options) -> dict:
     out = path.with_suffix(path.suffix + ".json")
     frames = ",".join(str(f + frame_offset) for f in FRAMES)
     cmd = [tool("blender"), "-b", "--factory-startup", "--python", str(PROBE), "--",
-           str(path), str(out), frames] + ([str(fps)] if fps else [])  # fmt: skip
+           str(path), str(out), frames, str(fps) if fps else "-", json.dumps(options)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and out.is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(out.read_text())
@@ -97,15 +97,19 @@ def fitted(tmp_path_factory):
     return d, model, params, model_rest_joints(model, params["betas"])
 
 
-def test_bvh_in_blender_and_assimp(fitted):
+@pytest.mark.parametrize(("up", "units", "names"), [("y", "m", "smplx"), ("z", "cm", "mixamo")])
+def test_bvh_in_blender_and_assimp(fitted, up, units, names):
     d, _, params, rest = fitted
-    motion = smplx_motion(params, rest, fps=30)
-    path = d / "body.bvh"
+    motion = smplx_motion(params, rest, fps=30, up=up, units=units, names=names)
+    path = d / f"body_{up}_{units}.bvh"
     write_bvh(path, motion)
-    res = blender_probe(path, frame_offset=1)
-    assert len(res["bones"]) == 55 and res["fps"] == 30.0
+    # Blender's BVH importer assumes Y up and no scaling unless told otherwise
+    opts = {} if up == "y" else {"axis_forward": "Y", "axis_up": "Z", "global_scale": 0.01}
+    res = blender_probe(path, frame_offset=1, **opts)
+    assert sorted(res["bones"]) == sorted(motion.names) and res["fps"] == 30.0
     assert res["action_range"] == [[1.0, float(T)]]
-    assert_heads(res, motion.forward_kinematics()[0], motion.names, Y_UP_TO_BLENDER, 1)
+    conv = Y_UP_TO_BLENDER if up == "y" else np.eye(3) / 100.0
+    assert_heads(res, motion.forward_kinematics()[0], motion.names, conv, 1)
     info = subprocess.run([tool("assimp"), "info", str(path)], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
     assert "Nodes:              70" in info.stdout  # 55 joints + 15 End Sites
