@@ -42,9 +42,10 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted unit vertex normals (outward for counter-clockwise faces)."""
     v, f = check_mesh(vertices, faces)
     face_n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # |n| = 2 area
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, f[:, k], face_n)
+    corners = f.reshape(-1)  # each face normal goes to its three vertices
+    weights = np.repeat(face_n, 3, axis=0)
+    n = np.stack([np.bincount(corners, weights[:, c], minlength=len(v)) for c in range(3)], -1)
+    n = n.astype(np.float64)  # bincount of nothing is int
     length = np.linalg.norm(n, axis=1, keepdims=True)
     return np.divide(n, length, out=np.zeros_like(n), where=length > 0)
 
