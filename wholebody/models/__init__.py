@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from wholebody.models.config import ALIASES, PRESETS, ModelConfig, get_config
-from wholebody.models.estimator import PoseModel, count_parameters
+from wholebody.models.estimator import PoseModel, count_parameters, recalibrate_batchnorm
 
 
 def create_model(name: str | ModelConfig, **overrides) -> PoseModel:
@@ -25,4 +25,5 @@ __all__ = [
     "count_parameters",
     "create_model",
     "get_config",
+    "recalibrate_batchnorm",
 ]

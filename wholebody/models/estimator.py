@@ -70,3 +70,21 @@ class PoseModel(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters (buffers excluded)."""
     return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, batches) -> nn.Module:
+    """Reset BatchNorm running statistics to exact averages over ``batches`` (iterable of
+    (B, 3, H, W) tensors); returns the model in eval mode. Useful after surgery on weights, and
+    to make randomly initialised models input-sensitive in tests."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    model.train()
+    for batch in batches:
+        model(batch)
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    return model.eval()
