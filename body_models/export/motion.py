@@ -131,7 +131,7 @@ class Motion:
         world positions transform exactly.
         """
         C = np.eye(3) if basis is None else _as_float(basis, (3, 3), "basis")
-        if C.shape != (3, 3) or not np.allclose(C @ C.T, np.eye(3), atol=1e-9):
+        if not np.allclose(C @ C.T, np.eye(3), atol=1e-9) or np.linalg.det(C) < 0:
             raise ValueError(f"basis: expected a (3, 3) rotation matrix, got {C.tolist()}")
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale: expected a positive number, got {scale}")
