@@ -1,0 +1,224 @@
+"""Lifter speed: jitted JAX DSTformer vs a torch eager peer, fp32 roofline, bf16 option.
+
+    python -m experiments.bench_lifting [--presets motionbert motionbert-lite small]
+        [--frames 243 27] [--iters 3] [--no-torch] [--no-bf16] [--checkpoint DIR]
+
+For every preset and clip length T (batch 1, 17 joints unless --joints): frames/s, achieved
+GFLOP/s (analytic FLOPs: linear layers + attention matmuls) and the fraction of the fp32 matmul
+roofline measured just before, peak-RSS growth during the runs, the torch eager peer on the
+same weights (ratio JAX / torch), and the bf16 predictor's speed ratio and output change
+("MPJPE change", mm if the model outputs metres). JAX and torch iterations alternate and
+medians are reported, so load from other processes affects both alike. Results go to
+``runs/<name>/metrics.jsonl`` one line per configuration as they finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+log = logging.getLogger(__name__)
+
+
+def clip_flops(config, frames: int) -> float:
+    """FLOPs (2 per multiply-add) of one forward pass on a ``(1, T, J, C)`` clip."""
+    t, j, d, r = frames, config.num_joints, config.dim, config.mlp_ratio
+    n = t * j
+    linear_per_stream_axis = n * (3 * d * d + d * d + 2 * r * d * d)  # qkv, proj, fc1, fc2
+    attention = 2 * t * j * j * d + 2 * j * t * t * d  # spatial + temporal, QK^T and AV
+    per_layer = 2 * (2 * linear_per_stream_axis + attention) + n * 2 * d * 2  # 2 streams, fuse
+    macs = n * config.in_channels * d + config.depth * per_layer
+    macs += n * (d * config.dim_rep + config.dim_rep * config.out_channels)
+    return 2.0 * macs
+
+
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def reset_peak_rss() -> None:
+    """Reset VmHWM (Linux ``clear_refs`` 5) so the next peak is this run's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
+def matmul_roofline(n: int = 1536, reps: int = 3) -> dict[str, float]:
+    """Best fp32 GFLOP/s of an n^3 matmul in JAX (XLA) and torch (oneDNN/MKL)."""
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    a = jnp.asarray(np.random.default_rng(0).standard_normal((n, n), dtype=np.float32))
+    mm = jax.jit(lambda x: x @ x)
+    mm(a).block_until_ready()
+    ta = torch.from_numpy(np.asarray(a))
+    ta @ ta
+    best = {"jax": 0.0, "torch": 0.0}
+    for _ in range(reps):
+        start = time.perf_counter()
+        mm(a).block_until_ready()
+        best["jax"] = max(best["jax"], 2 * n**3 / (time.perf_counter() - start) / 1e9)
+        start = time.perf_counter()
+        ta @ ta
+        best["torch"] = max(best["torch"], 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def bench_config(preset, frames, args, params=None) -> dict:
+    import torch
+
+    from experiments.torch_dstformer import from_lifting_state
+    from lifting.checkpoint import load_state_dict, state_dict
+    from lifting.inference import make_predictor
+    from lifting.model import create_model
+
+    model = create_model(preset, num_joints=args.joints, rngs=args.seed)
+    if params is not None:
+        load_state_dict(model, params)
+    config = model.config
+    rng = np.random.default_rng(args.seed)
+    x = rng.uniform(-0.8, 0.8, (args.batch, frames, config.num_joints, 3)).astype(np.float32)
+    x[..., 2] = rng.uniform(0.5, 1.0, x.shape[:-1])
+    flops = clip_flops(config, frames) * args.batch
+    roof = matmul_roofline()
+    row = {"preset": preset, "T": frames, "J": config.num_joints, "batch": args.batch}
+    row |= {"gflop_per_clip": flops / 1e9 / args.batch, "roofline_gflops": roof}
+
+    runners = {}
+    mem0 = _rss_mb("VmRSS")
+    reset_peak_rss()
+    fp32 = make_predictor(model)
+    y32 = fp32(x)  # compile
+    row["jax_peak_rss_mb"] = _rss_mb("VmHWM") - mem0
+    runners["jax"] = lambda: fp32(x)
+    if not args.no_bf16:
+        bf16 = make_predictor(model, dtype="bfloat16")
+        y16 = bf16(x)
+        runners["jax_bf16"] = lambda: bf16(x)
+        err = np.linalg.norm(y16 - y32, axis=-1).mean()
+        row["bf16_mpjpe_change_mm"] = float(err * 1000.0)
+        row["bf16_relative_change"] = float(err / np.linalg.norm(y32, axis=-1).mean())
+    if not args.no_torch:
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        peer = from_lifting_state(config, state_dict(model))
+        tx = torch.from_numpy(x)
+        mem0 = _rss_mb("VmRSS")
+        reset_peak_rss()
+        with torch.inference_mode():
+            yt = peer(tx).numpy()
+        row["torch_peak_rss_mb"] = _rss_mb("VmHWM") - mem0
+        row["torch_max_abs_diff"] = float(np.abs(yt - y32).max())
+
+        def run_torch():
+            with torch.inference_mode():
+                return peer(tx)
+
+        runners["torch"] = run_torch
+    times: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(args.warmup):
+        for fn in runners.values():
+            fn()
+    for _ in range(args.iters):  # alternate frameworks so background load hits all alike
+        for name, fn in runners.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    for name, ts in times.items():
+        sec = float(np.median(ts))
+        row[f"{name}_s"] = sec
+        row[f"{name}_fps"] = args.batch * frames / sec
+        row[f"{name}_gflops"] = flops / sec / 1e9
+    row["jax_roofline_fraction"] = row["jax_gflops"] / max(roof.values())
+    if "torch" in times:
+        row["jax_over_torch"] = row["torch_s"] / row["jax_s"]
+    if "jax_bf16" in times:
+        row["bf16_speedup"] = row["jax_s"] / row["jax_bf16_s"]
+    return row
+
+
+def format_row(r: dict) -> str:
+    def get(key, fmt):
+        return format(r[key], fmt) if key in r else "-"
+
+    return (
+        f"{r['preset']:<16}{r['T']:>4}{r['gflop_per_clip']:>8.1f}{get('jax_fps', '9.1f')}"
+        f"{get('jax_gflops', '8.1f')}{100 * r['jax_roofline_fraction']:>6.0f}%"
+        f"{get('torch_fps', '9.1f')}{get('jax_over_torch', '7.2f')}"
+        f"{get('jax_peak_rss_mb', '8.0f')}{get('torch_peak_rss_mb', '8.0f')}"
+        f"{get('bf16_speedup', '7.2f')}{get('bf16_mpjpe_change_mm', '8.3f')}"
+    )
+
+
+HEADER = (
+    f"{'preset':<16}{'T':>4}{'GFLOP':>8}{'jax f/s':>9}{'GFLOP/s':>8}{'roof':>7}"
+    f"{'torch f/s':>9}{'jax/t':>7}{'jaxMB':>8}{'torchMB':>8}{'bf16x':>7}{'dMPJPE':>8}"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench_lifting", description=__doc__.split("\n\n")[0])
+    p.add_argument("--presets", nargs="+", default=["motionbert", "motionbert-lite", "small"])
+    p.add_argument("--frames", type=int, nargs="+", default=[243, 27])
+    p.add_argument("--joints", type=int, default=None, help="J (default 17)")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--iters", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--no-bf16", action="store_true")
+    p.add_argument("--checkpoint", help="lifting checkpoint: bench its preset on its weights")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="bench_lifting")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    params = None
+    presets = args.presets
+    if args.checkpoint:
+        from lifting.checkpoint import load_checkpoint, state_dict
+
+        ckpt = load_checkpoint(args.checkpoint)
+        params, presets, args.joints = state_dict(ckpt), [ckpt.config], ckpt.config.num_joints
+    run_dir = args.runs_dir / args.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    (run_dir / "config.json").write_text(json.dumps(record, indent=2) + "\n")
+    metrics = run_dir / "metrics.jsonl"
+    metrics.write_text("")
+    rows = []
+    jobs = [(preset, t) for preset in presets for t in args.frames]
+    for preset, t in tqdm(jobs, desc="configs"):
+        row = bench_config(preset, t, args, params)
+        if not isinstance(row["preset"], str):
+            row["preset"] = row["preset"].name
+        rows.append(row)
+        with metrics.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+    print(HEADER)
+    for row in rows:
+        print(format_row(row))
+    print(
+        "roof = achieved / best fp32 matmul GFLOP/s (JAX or torch) measured before each row; "
+        "jax/t = torch time / JAX time; MB = peak RSS growth; bf16x = fp32 time / bf16 time; "
+        "dMPJPE = mean |bf16 - fp32| per joint (mm if outputs are metres)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
