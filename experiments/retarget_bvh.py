@@ -1,7 +1,8 @@
 """Retarget a BVH motion (e.g. CMU mocap) onto SMPL-X and save it as a PARAMS.npz.
 
-    python -m experiments.retarget_bvh IN.bvh --out PARAMS.npz [--map cmu|MAP.json]
-        [--model open|PATH] [--source-up y|z] [--every N]
+    python -m experiments.retarget_bvh IN.bvh --out PARAMS.npz
+        [--map cmu|smplx|mixamo|unreal|MAP.json] [--model open|PATH] [--source-up y|z]
+        [--every N]
 
 The output has the fitting command's keys (betas, global_orient, transl, body_pose, jaw/eye
 and hand poses, expression, joints (T, 55, 3), model, fps) in its OpenCV camera frame, so
@@ -22,7 +23,7 @@ import numpy as np
 
 from body_models import load_model_file
 from body_models.export.bvh_read import read_bvh
-from body_models.export.names import CMU_TO_SMPLX
+from body_models.export.names import NAME_STYLES, source_map
 from body_models.export.retarget import retarget_to_smplx
 from body_models.export.smplx_motion import (
     CAMERA_TO_Y_UP,
@@ -33,12 +34,12 @@ from body_models.export.smplx_motion import (
 from experiments.npz_io import save_npz_atomic
 
 log = logging.getLogger(__name__)
-MAPS = {"cmu": CMU_TO_SMPLX}
+MAPS = ("cmu",) + NAME_STYLES
 
 
 def load_map(spec: str) -> dict[str, str]:
     if spec in MAPS:
-        return dict(MAPS[spec])
+        return source_map(spec)
     path = Path(spec)
     if not path.is_file():
         raise ValueError(f"--map: expected one of {sorted(MAPS)} or a JSON file, got {spec!r}")

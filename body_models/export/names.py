@@ -82,3 +82,14 @@ CMU_TO_SMPLX = {
     "LeftHand": "left_wrist", "RightShoulder": "right_collar", "RightArm": "right_shoulder",
     "RightForeArm": "right_elbow", "RightHand": "right_wrist",
 }  # fmt: skip
+
+
+def source_map(name: str) -> dict[str, str]:
+    """Built-in retargeting maps, source joint name -> SMPL-X name: ``cmu`` (CMU/cgspeed BVH)
+    and the inverses of the export styles (``smplx``, ``mixamo``, ``unreal``), so files we
+    export (or Mixamo/Unreal-named rigs) retarget back onto SMPL-X."""
+    if name == "cmu":
+        return dict(CMU_TO_SMPLX)
+    if name in NAME_MAPS:
+        return {v: k for k, v in NAME_MAPS[name].items()}
+    raise ValueError(f"map: expected one of {('cmu',) + NAME_STYLES}, got {name!r}")
