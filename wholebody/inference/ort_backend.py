@@ -64,11 +64,14 @@ class OrtBackend:
             raise ValueError(f"{self.path}: file input size {self.input_size} != {input_size}")
         self.max_batch = n if isinstance(n, int) else None
         self.is_simcc = len(outputs) == 2
-        self.num_keypoints = outputs[0].shape[1] if isinstance(outputs[0].shape[1], int) else None
-        wx = outputs[0].shape[-1]
-        self.split_ratio = wx / self.input_size[0] if isinstance(wx, int) else 2.0
         if not self.is_simcc and len(outputs) != 1:
             raise ValueError(f"{self.path}: expected outputs simcc_x, simcc_y (or heatmaps)")
+        shape = outputs[0].shape
+        if not all(isinstance(d, int) for d in shape[1:]):  # symbolic dims: run once to see
+            w, h = self.input_size
+            shape = self(np.zeros((1, 3, h, w), np.float32))[0].shape
+        self.num_keypoints = shape[1]
+        self.split_ratio = shape[-1] / self.input_size[0] if self.is_simcc else None
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         x = np.ascontiguousarray(batch, dtype=np.float32)
