@@ -16,6 +16,11 @@ _EXPORTS = {
     "create_model": "lifting.model",
     "load_checkpoint": "lifting.checkpoint",
     "save_checkpoint": "lifting.checkpoint",
+    "load_motionbert": "lifting.convert_motionbert",
+    "OnlineLifter": "lifting.inference",
+    "flip_tta": "lifting.inference",
+    "lift_sequence": "lifting.inference",
+    "make_predictor": "lifting.inference",
 }
 
 __all__ = sorted(_EXPORTS)
