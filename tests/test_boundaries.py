@@ -11,6 +11,7 @@ NO_TORCH = [
     "wholebody.camera",
     "wholebody.rotations",
     "wholebody.media",
+    "wholebody.controlnet",
     "lifting",
     "body_models",
 ]

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from posegen import random_people
 
+from tests.wholebody.controlnet.posegen import random_people
 from wholebody.controlnet import draw_pose, from_coco_wholebody
 from wholebody.controlnet.openpose_json import (
     PoseFrame,

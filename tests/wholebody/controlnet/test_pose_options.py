@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from posegen import random_people
 
+from tests.wholebody.controlnet.posegen import random_people
 from wholebody.controlnet import (
     STYLES,
     PoseStyle,

@@ -2,9 +2,13 @@
 
 import numpy as np
 import pytest
-from cn_aux_reference import available, matplotlib_hand_colours, reference_map
-from posegen import random_people
 
+from tests.wholebody.controlnet.cn_aux_reference import (
+    available,
+    matplotlib_hand_colours,
+    reference_map,
+)
+from tests.wholebody.controlnet.posegen import random_people
 from wholebody.controlnet import controlnet_size, pose_map, rescale_points
 from wholebody.controlnet.draw import HAND_EDGE_COLOURS
 
