@@ -18,6 +18,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
 	$(PY) -m pip install $(PIP_FLAGS) "$(TORCH_SPEC)"
 	$(PY) -m pip install $(PIP_FLAGS) -e ".[test,smplx]"
+	# reference drawing code for the ControlNet pixel-parity test; --no-deps keeps pip from
+	# replacing the CPU torch with a CUDA build through torchvision/timm
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps "controlnet_aux==0.0.10"
 	touch $@
 
 demo: setup
