@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "keypoints": ("experiments.keypoint_sets", "list keypoint sets, parts and flip pairs"),
     "convert": ("experiments.convert_keypoints", "convert keypoint npz files between sets"),
     "eval": ("experiments.eval_coco_wholebody", "COCO-WholeBody per-part AP/AR of a results file"),
+    "predict": ("experiments.predict_wholebody", "whole-body 2D keypoints for images or a video"),
     "train": ("experiments.train_wholebody", "train a whole-body 2D model (COCO-WholeBody data)"),
     "controlnet": ("experiments.controlnet_maps", "ControlNet pose, depth, normal maps + JSON"),
     "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
