@@ -16,8 +16,6 @@ about the pelvis), so this motion's forward kinematics equals SMPL-X's posed joi
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from body_models.export.motion import Motion, SkinnedMesh
@@ -134,10 +132,6 @@ def camera_to_world(points: np.ndarray, up: str = "y", units: str = "m") -> np.n
     """Map (..., 3) camera-frame points (metres) into the export world of ``up``/``units``."""
     C = (Y_UP_TO_Z_UP if up == "z" else np.eye(3)) @ CAMERA_TO_Y_UP
     return UNIT_SCALE[units] * np.asarray(points, dtype=np.float64) @ C.T
-
-
-def with_fps(motion: Motion, fps: float) -> Motion:
-    return replace(motion, frame_time=1.0 / fps)
 
 
 def shaped_vertices(model, betas=None) -> np.ndarray:
