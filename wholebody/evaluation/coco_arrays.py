@@ -72,27 +72,24 @@ def load_json(path_or_obj, what: str):
 
 def _stack_parts(anns: list[dict], what: str) -> np.ndarray:
     """``(N, 133, 3)`` from the five part fields of each annotation."""
-    fields = list(PART_FIELDS.values())
-    sizes = [3 * len(ix) for ix in part_indices().values()]
-    rows = []
-    for i, ann in enumerate(anns):
-        row = []
-        for field, size in zip(fields, sizes, strict=True):
-            vals = ann.get(field)
-            if not isinstance(vals, list) or len(vals) != size:
-                got = (
-                    "missing"
-                    if vals is None
-                    else f"{len(vals) if isinstance(vals, list) else vals!r}"
-                )
-                raise ValueError(f"{what} {i}: {field!r} expected {size} numbers, got {got}")
-            row += vals
-        rows.append(row)
-    flat = np.array(rows, dtype=np.float64).reshape(len(anns), NUM_KEYPOINTS, 3)
-    # part fields are concatenated in PART_FIELDS order; scatter into the 133 layout
-    order = np.concatenate(list(part_indices().values()))
-    out = np.empty_like(flat)
-    out[:, order] = flat
+    out = np.zeros((len(anns), NUM_KEYPOINTS, 3), dtype=np.float64)
+    if not anns:
+        return out
+    for idx, field in zip(part_indices().values(), PART_FIELDS.values(), strict=True):
+        size = 3 * len(idx)
+        try:
+            vals = np.array([a[field] for a in anns], dtype=np.float64)
+            ok = vals.shape == (len(anns), size)
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:  # find the offending record for the message
+            for i, ann in enumerate(anns):
+                v = ann.get(field) if isinstance(ann, dict) else None
+                if not isinstance(v, list) or len(v) != size:
+                    got = "missing" if v is None else (len(v) if isinstance(v, list) else repr(v))
+                    raise ValueError(f"{what} {i}: {field!r} expected {size} numbers, got {got}")
+            raise ValueError(f"{what}s: {field!r} holds non-numeric values")
+        out[:, idx] = vals.reshape(len(anns), len(idx), 3)
     return out
 
 

@@ -109,6 +109,38 @@ def _match_bucket(ious, n_dt, gt_valid, gt_ig, crowd, thr):
     return matched, matched_ig
 
 
+def _columns(idx: np.ndarray) -> slice | np.ndarray:
+    """A slice for contiguous keypoint indices (views instead of copies), else the indices."""
+    if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return slice(int(idx[0]), int(idx[0]) + len(idx))
+    return idx
+
+
+_BOUND_THR = 0.49  # below the lowest OKS threshold 0.5, with a margin for rounding
+
+
+def _boxes(kpts: np.ndarray, cols, labelled_only: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-person keypoint box corners ``(N, 2)`` over ``cols`` (optionally labelled only)."""
+    x, y = kpts[:, cols, 0], kpts[:, cols, 1]
+    if labelled_only:
+        lab = kpts[:, cols, 2] > 0
+        lo = np.stack([np.where(lab, x, np.inf).min(1), np.where(lab, y, np.inf).min(1)], 1)
+        hi = np.stack([np.where(lab, x, -np.inf).max(1), np.where(lab, y, -np.inf).max(1)], 1)
+        return lo, hi
+    return np.stack([x.min(1), y.min(1)], 1), np.stack([x.max(1), y.max(1)], 1)
+
+
+def _oks_bound(d_lo, d_hi, g_lo, g_hi, g_area, sigmas) -> np.ndarray:
+    """Upper bound of each pair's OKS from the gap between the prediction's keypoint box and
+    the ground truth's labelled-keypoint box (or, without labels, its enlarged box region):
+    every keypoint distance is at least that gap, so OKS <= exp(-gap^2 / max var / area / 2).
+    All inputs are per pair."""
+    gap = np.maximum(0, np.maximum(g_lo - d_hi, d_lo - g_hi))
+    var_max = ((np.asarray(sigmas) * 2) ** 2).max()
+    e = (gap**2).sum(axis=1) / var_max / (g_area + np.spacing(1)) / 2
+    return np.exp(-e)
+
+
 def _precision_recall(tp, fp, npig):
     """Interpolated precision ``(T, R)`` and recall ``(T,)`` from score-sorted tp/fp flags."""
     tp_sum = np.cumsum(tp, axis=1).astype(np.float64)
@@ -137,11 +169,11 @@ def evaluate_part(
     num_k = len(gt.cat_ids)
     num_a, num_t = len(AREA_RANGES), len(IOU_THRS)
     # ground truth, ordered by group = (image, category), file order within a group
-    g_kpts = gt.kpts[:, idx]
     g_gid = gt.image_index * num_k + gt.cat_index
     g_order = np.argsort(g_gid, kind="stable")
     g_gid = g_gid[g_order]
-    g_kpts = g_kpts[g_order]
+    cols = _columns(idx)
+    g_num_lab = (gt.kpts[:, cols, 2] > 0).sum(axis=1)[g_order]
     g_crowd = gt.iscrowd[g_order]
     g_bbox = gt.bbox[g_order]
     g_area_field = gt.area[g_order]
@@ -149,7 +181,7 @@ def evaluate_part(
         raise ValueError("ground truth: every annotation needs 'area' when use_area=True")
     g_area = g_area_field if use_area else g_bbox[:, 2] * g_bbox[:, 3] * 0.53
     g_area_rng = np.where(np.isnan(g_area_field), g_bbox[:, 2] * g_bbox[:, 3] * 0.53, g_area)
-    g_ig_base = g_crowd | ((g_kpts[..., 2] > 0).sum(axis=1) == 0)
+    g_ig_base = g_crowd | (g_num_lab == 0)
     lo = np.array([a[0] for a in AREA_RANGES])[:, None]
     hi = np.array([a[1] for a in AREA_RANGES])[:, None]
     g_ig = g_ig_base[None] | (g_area_rng[None] < lo) | (g_area_rng[None] > hi)  # (A, G)
@@ -160,23 +192,17 @@ def evaluate_part(
 
     # predictions: drop those without a positive score in the part, sort, keep 20 per group
     score = dt.scores.get(PART_SCORE_KEYS[part], dt.scores["score"])
-    d_kpts = dt.kpts[:, idx]
-    keep = (d_kpts[..., 2] > 0).any(axis=1)
+    keep = np.flatnonzero((dt.kpts[:, cols, 2] > 0).any(axis=1))
     d_gid = (dt.image_index * num_k + dt.cat_index)[keep]
-    d_score, d_area, d_kpts = score[keep], dt.area[keep], d_kpts[keep]
-    order = np.lexsort((-d_score, d_gid))
-    d_gid, d_score, d_area, d_kpts = d_gid[order], d_score[order], d_area[order], d_kpts[order]
+    order = np.lexsort((-score[keep], d_gid))
+    sel = keep[order]
+    d_gid = d_gid[order]
     d_count = np.bincount(d_gid, minlength=num_groups)
     d_start = np.concatenate([[0], np.cumsum(d_count)[:-1]])
     d_rank = np.arange(len(d_gid)) - d_start[d_gid]
     top = d_rank < MAX_DETS
-    d_gid, d_score, d_area, d_kpts, d_rank = (
-        d_gid[top],
-        d_score[top],
-        d_area[top],
-        d_kpts[top],
-        d_rank[top],
-    )
+    sel, d_gid, d_rank = sel[top], d_gid[top], d_rank[top]
+    d_score, d_area = score[sel], dt.area[sel]
     d_count = np.minimum(d_count, MAX_DETS)
 
     # OKS of every same-group pair
@@ -185,8 +211,22 @@ def evaluate_part(
     pair_g = np.repeat(g_start[d_gid], per_dt) + (
         np.arange(per_dt.sum()) - np.repeat(np.cumsum(per_dt) - per_dt, per_dt)
     )
-    pair_oks = oks_pairs(
-        d_kpts[pair_d, :, :2], g_kpts[pair_g], g_area[pair_g], g_bbox[pair_g], sigmas
+    # Only pairs whose OKS can reach the lowest threshold (0.5) matter for matching; an upper
+    # bound from box-to-box distances skips the rest exactly (their OKS is set to -1).
+    d_lo, d_hi = _boxes(dt.kpts, cols, labelled_only=False)
+    g_lo, g_hi = _boxes(gt.kpts, cols, labelled_only=True)
+    has = g_num_lab > 0
+    g_lo = np.where(has[:, None], g_lo[g_order], g_bbox[:, :2] - g_bbox[:, 2:])
+    g_hi = np.where(has[:, None], g_hi[g_order], g_bbox[:, :2] + 2 * g_bbox[:, 2:])
+    pd, pg = sel[pair_d], pair_g
+    near = _oks_bound(d_lo[pd], d_hi[pd], g_lo[pg], g_hi[pg], g_area[pg], sigmas) >= _BOUND_THR
+    pair_oks = np.full(len(pair_d), -1.0)
+    pair_oks[near] = oks_pairs(
+        dt.kpts[sel[pair_d[near]]][:, cols, :2],
+        gt.kpts[g_order[pair_g[near]]][:, cols],
+        g_area[pair_g[near]],
+        g_bbox[pair_g[near]],
+        sigmas,
     )
 
     # greedy matching, groups bucketed by ground-truth count to bound the padding
