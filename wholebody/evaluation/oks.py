@@ -46,23 +46,30 @@ def oks_pairs(
     if num == 0:
         return np.zeros(0)
     variances = (sigmas * 2) ** 2
-    xg, yg, vg = gt_kpts[..., 0], gt_kpts[..., 1], gt_kpts[..., 2]
-    xd, yd = dt_xy[..., 0], dt_xy[..., 1]
-    labelled = vg > 0
+    labelled = gt_kpts[..., 2] > 0
     num_labelled = labelled.sum(axis=1)
+    has = num_labelled > 0
+    area = np.asarray(gt_area, dtype=np.float64).reshape(num)
     bbox = np.asarray(gt_bbox, dtype=np.float64).reshape(num, 4)
-    x0 = (bbox[:, 0] - bbox[:, 2])[:, None]
-    x1 = (bbox[:, 0] + bbox[:, 2] * 2)[:, None]
-    y0 = (bbox[:, 1] - bbox[:, 3])[:, None]
-    y1 = (bbox[:, 1] + bbox[:, 3] * 2)[:, None]
-    has = (num_labelled > 0)[:, None]
-    # distance to the keypoint where labelled, else to the enlarged box region
-    dx = np.where(has, xd - xg, np.maximum(0, x0 - xd) + np.maximum(0, xd - x1))
-    dy = np.where(has, yd - yg, np.maximum(0, y0 - yd) + np.maximum(0, yd - y1))
-    area = np.asarray(gt_area, dtype=np.float64).reshape(num, 1)
-    e = (dx**2 + dy**2) / variances / (area + EPS) / 2
-    mask = np.where(has, labelled, True)
-    return np.where(mask, np.exp(-e), 0.0).sum(axis=1) / mask.sum(axis=1)
+    # labelled ground truth: distance to each keypoint
+    diff = dt_xy - gt_kpts[..., :2]
+    d2 = np.einsum("pjk,pjk->pj", diff, diff)
+    # no labelled keypoint: distance to the enlarged box region [x - w, x + 2w] x [y - h, y + 2h]
+    if not has.all():
+        b = bbox[~has]
+        lo = (b[:, :2] - b[:, 2:])[:, None]
+        hi = (b[:, :2] + b[:, 2:] * 2)[:, None]
+        xy = dt_xy[~has]
+        gap = np.maximum(0, lo - xy) + np.maximum(0, xy - hi)
+        d2[~has] = (gap**2).sum(-1)
+    e = d2 / variances
+    e /= (area + EPS)[:, None]
+    e /= 2
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    mask = np.where(has[:, None], labelled, True)
+    e *= mask
+    return e.sum(axis=1) / mask.sum(axis=1)
 
 
 def oks_matrix(
