@@ -21,6 +21,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
     "retarget": ("experiments.retarget_bvh", "retarget a BVH (e.g. CMU mocap) onto SMPL-X params"),
     "lift": ("experiments.lift", "lift a 2D keypoint npz to root-relative 3D (metres)"),
+    "eval-h36m": ("experiments.eval_h36m", "Human3.6M protocol-1/2 per-action table"),
+    "train-lifter": ("experiments.train_lifter", "train the 3D lifter (H36M or CMU mocap)"),
 }
 
 

@@ -1,0 +1,81 @@
+"""eval_h36m command line on a small generated VideoPose3D directory."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments.eval_h36m import main
+from lifting.data import ground_truth_camera_frame, load_h36m_3d
+
+
+@pytest.fixture
+def h36m_dir(tmp_path):
+    rng = np.random.default_rng(0)
+
+    def mocap(n):
+        return (rng.normal(0, 0.3, (n, 32, 3)) + [0.0, 0.0, 1.0]).astype(np.float32)
+
+    pos3d = {
+        "S9": {"Directions 1": mocap(6), "Walking": mocap(4)},
+        "S11": {"Walking 1": mocap(5)},
+    }
+    np.savez(tmp_path / "data_3d_h36m.npz", positions_3d=pos3d)
+    return tmp_path
+
+
+def test_perfect_and_offset_predictions(h36m_dir, tmp_path, capsys):
+    gt = ground_truth_camera_frame(load_h36m_3d(h36m_dir / "data_3d_h36m.npz"))
+    assert len(gt) == 3 * 4
+    np.savez(tmp_path / "perfect.npz", **gt)
+    out = tmp_path / "m.json"
+    assert (
+        main(
+            [
+                "--data",
+                str(h36m_dir),
+                "--predictions",
+                str(tmp_path / "perfect.npz"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    res = json.loads(out.read_text())
+    assert res["mpjpe_mm"] == pytest.approx(0.0, abs=1e-3)
+    assert set(res["per_action_mm"]["mpjpe"]) == {"Directions", "Walking"}
+    assert res["frames"] == {"Directions": 24, "Walking": 36}
+    text = capsys.readouterr().out
+    assert "Directions" in text and "Average" in text and "p_mpjpe" in text
+
+    # every non-root joint 10 mm off in x: protocol 1 = 16/17 * 10 mm for every action
+    off = {}
+    for k, v in gt.items():
+        v = v.copy()
+        v[:, 1:, 0] += 0.010
+        off[k] = v
+    np.savez(tmp_path / "off.npz", **off)
+    assert (
+        main(
+            ["--data", str(h36m_dir), "--predictions", str(tmp_path / "off.npz"), "--out", str(out)]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["mpjpe_mm"] == pytest.approx(10 * 16 / 17, rel=1e-4)
+
+
+def test_bad_predictions(h36m_dir, tmp_path, capsys):
+    gt = ground_truth_camera_frame(load_h36m_3d(h36m_dir / "data_3d_h36m.npz"))
+    missing = dict(list(gt.items())[1:])
+    np.savez(tmp_path / "missing.npz", **missing)
+    assert main(["--data", str(h36m_dir), "--predictions", str(tmp_path / "missing.npz")]) == 2
+    assert "missing 1 sequences" in capsys.readouterr().err
+    np.savez(tmp_path / "shape.npz", **{k: v[..., :2] for k, v in gt.items()})
+    assert main(["--data", str(h36m_dir), "--predictions", str(tmp_path / "shape.npz")]) == 2
+    assert "(N, 17, 3)" in capsys.readouterr().err
+    assert (
+        main(["--data", str(tmp_path / "nowhere"), "--predictions", str(tmp_path / "shape.npz")])
+        == 2
+    )
+    assert "missing file" in capsys.readouterr().err
