@@ -2,6 +2,11 @@
 
     python -m experiments.eval_coco_wholebody --gt ANN.json --results RES.json [--out M.json]
         [--rescore] [--kpt-thr 0.2] [--nms-thr 0.9]
+    python -m experiments.eval_coco_wholebody --gt ANN.json --model WEIGHTS --images DIR
+        [--flip-test] [--save-results RES.json] [--out M.json]
+
+The second form predicts every ground-truth box with a model (weights directory, .safetensors
+or MMPose .pth; ``wholebody.checkpoint.load_model``), optionally with flip test, then evaluates.
 
 ``--rescore`` applies MMPose's ``bbox_keypoint`` rescoring and OKS-NMS before evaluating (use it
 when ``score`` holds the person-box score). Prints the table; ``--out`` gets
@@ -20,7 +25,7 @@ from pathlib import Path
 
 from wholebody.evaluation.cocoeval_wholebody import PARTS, evaluate_wholebody, format_table
 from wholebody.evaluation.rescore import rescore_and_nms
-from wholebody.evaluation.results_io import read_results
+from wholebody.evaluation.results_io import read_results, write_results
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +33,13 @@ logger = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eval_coco_wholebody", description=__doc__.split("\n")[0])
     p.add_argument("--gt", required=True, help="COCO-WholeBody annotation JSON")
-    p.add_argument("--results", required=True, help="results JSON (xtcocotools whole-body format)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--results", help="results JSON (xtcocotools whole-body format)")
+    src.add_argument("--model", help="weights to predict the ground-truth boxes with")
+    p.add_argument("--images", help="image root for --model (default: the GT file's dir/images)")
+    p.add_argument("--flip-test", action="store_true", help="with --model: average flipped logits")
+    p.add_argument("--batch-size", type=int, default=32, help="with --model")
+    p.add_argument("--save-results", help="with --model: also write the predictions here")
     p.add_argument("--out", help="write the metrics JSON here")
     p.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     p.add_argument("--rescore", action="store_true", help="bbox_keypoint rescoring + OKS-NMS")
@@ -46,10 +57,31 @@ def write_json_atomic(path: str | os.PathLike, obj) -> None:
     os.replace(tmp, path)
 
 
+def predict_with_model(args) -> list[dict]:
+    """Predictions of ``args.model`` for every ground-truth box of ``args.gt``."""
+    from wholebody.checkpoint import load_model
+    from wholebody.data.coco_wholebody import CocoWholeBodyDataset
+    from wholebody.training.validate import predict_dataset
+
+    model = load_model(args.model)
+    cfg = model.config
+    gt = Path(args.gt)
+    root = Path(args.images) if args.images else gt.parent / "images"
+    data = CocoWholeBodyDataset(gt, root, cfg.input_size, cfg.sigma, cfg.simcc_split_ratio,
+                                train=False, mean=cfg.mean, std=cfg.std)  # fmt: skip
+    results = predict_dataset(model, data, args.batch_size, flip_test=args.flip_test)
+    if args.save_results:
+        write_results(args.save_results, results)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    results = read_results(args.results)
+    if args.model:
+        results = predict_with_model(args)
+    else:
+        results = read_results(args.results)
     if args.rescore:
         results = rescore_and_nms(results, args.kpt_thr, args.nms_thr if args.nms_thr > 0 else None)
     start = time.perf_counter()

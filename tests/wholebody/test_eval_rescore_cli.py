@@ -61,3 +61,29 @@ def test_cli_writes_metrics(tmp_path, capsys):
     assert eval_main([*argv, "--rescore", "--out", str(tmp_path / "r.json")]) == 0
     with pytest.raises(ValueError, match="not found"):
         eval_main(["--gt", str(tmp_path / "gt.json"), "--results", str(tmp_path / "no.json")])
+
+
+def test_cli_model_mode_with_flip_test(tmp_path):
+    import torch
+
+    from wholebody.checkpoint import save_model
+    from wholebody.data.synthetic import make_synthetic_dataset
+    from wholebody.models import create_model
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ann = make_synthetic_dataset(tmp_path / "d", num_images=2, seed=4, image_size=(96, 96))
+        torch.manual_seed(0)
+        save_model(create_model("rtmpose-tiny-test", input_size=(64, 64)), tmp_path / "w")
+        res = tmp_path / "res.json"
+        argv = ["--gt", str(ann), "--model", str(tmp_path / "w"), "--flip-test",
+                "--save-results", str(res), "--out", str(tmp_path / "m.json")]  # fmt: skip
+        assert eval_main(argv) == 0
+    finally:
+        torch.set_num_threads(threads)
+    people = len(json.loads(ann.read_text())["annotations"])
+    assert len(json.loads(res.read_text())) == people
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert 0 <= metrics["body"]["AP"] <= 1  # parts without labels in view report -1
+    assert all(-1 <= m["AP"] <= 1 for m in metrics.values())

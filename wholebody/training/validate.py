@@ -11,24 +11,33 @@ import numpy as np
 import torch
 from torch import nn
 
-from wholebody.codecs.simcc import decode_simcc
+from wholebody.codecs.simcc import decode_simcc, flip_simcc
 from wholebody.crop import warp_from_crop
 from wholebody.data.coco_wholebody import CocoWholeBodyDataset, collate
 from wholebody.evaluation.cocoeval_wholebody import evaluate_wholebody
 from wholebody.evaluation.results_io import records_from_arrays
+from wholebody.keypoints import COCO_WHOLEBODY
 
 
 @torch.no_grad()
 def predict_dataset(
-    model: nn.Module, dataset: CocoWholeBodyDataset, batch_size: int = 32
+    model: nn.Module, dataset: CocoWholeBodyDataset, batch_size: int = 32, flip_test: bool = False
 ) -> list[dict]:
-    """Results records for every person of ``dataset`` (ground-truth boxes)."""
+    """Results records for every person of ``dataset`` (ground-truth boxes).
+
+    ``flip_test`` averages the logits of the mirrored crop (keypoints swapped by
+    ``COCO_WHOLEBODY.flip_indices``, x bins reversed) with the plain ones before decoding.
+    """
     was_training = model.training
     model.eval()
     ids, kpts, scores = [], [], []
     for start in range(0, len(dataset), batch_size):
         batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
         pred_x, pred_y = model(batch["image"])
+        if flip_test:
+            fx, fy = model(batch["image"].flip(-1))
+            fx, fy = flip_simcc(fx, fy, COCO_WHOLEBODY.flip_indices)
+            pred_x, pred_y = (pred_x + fx) / 2, (pred_y + fy) / 2
         xy, sc = decode_simcc(pred_x.numpy(), pred_y.numpy(), dataset.split_ratio)
         kpts.append(warp_from_crop(xy, batch["center"], batch["scale"], dataset.input_size))
         scores.append(sc)
@@ -42,10 +51,14 @@ def predict_dataset(
 
 
 def evaluate_model(
-    model: nn.Module, dataset: CocoWholeBodyDataset, gt, batch_size: int = 32
+    model: nn.Module,
+    dataset: CocoWholeBodyDataset,
+    gt,
+    batch_size: int = 32,
+    flip_test: bool = False,
 ) -> dict[str, float]:
     """``{part/AP: ..., part/AR: ...}`` of ``model`` on ``dataset`` against annotations ``gt``."""
-    metrics = evaluate_wholebody(gt, predict_dataset(model, dataset, batch_size))
+    metrics = evaluate_wholebody(gt, predict_dataset(model, dataset, batch_size, flip_test))
     flat = {}
     for part, stats in metrics.items():
         flat[f"{part}/AP"] = stats["AP"]
