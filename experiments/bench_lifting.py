@@ -65,7 +65,7 @@ def matmul_roofline(n: int = 1536, reps: int = 3) -> dict[str, float]:
     a = jnp.asarray(np.random.default_rng(0).standard_normal((n, n), dtype=np.float32))
     mm = jax.jit(lambda x: x @ x)
     mm(a).block_until_ready()
-    ta = torch.from_numpy(np.asarray(a))
+    ta = torch.from_numpy(np.array(a))
     ta @ ta
     best = {"jax": 0.0, "torch": 0.0}
     for _ in range(reps):

@@ -15,7 +15,7 @@ from lifting.model import DSTformer, count_parameters, create_model
 
 # Eager NNX dispatch is slow (hundreds of small ops); run the model jitted.
 forward = nnx.jit(lambda model, x: model(x))
-represent = nnx.jit(lambda model, x: model.representation(x))
+forward_and_rep = nnx.jit(lambda model, x: (model(x), model.representation(x)))
 
 
 def abstract_model(name: str, **overrides) -> DSTformer:
@@ -39,11 +39,11 @@ def test_forward_shapes(num_joints):
     model = create_model("tiny", num_joints=num_joints)
     t = 7 if num_joints == 17 else 1
     x = jax.random.normal(jax.random.key(1), (2, t, num_joints, 3))
-    y = forward(model, x)
+    y, rep = forward_and_rep(model, x)
     assert y.shape == (2, t, num_joints, 3)
     assert np.all(np.isfinite(np.asarray(y)))
-    rep = represent(model, jnp.zeros((1, 3, num_joints, 3)))
-    assert rep.shape == (1, 3, num_joints, model.config.dim_rep)
+    assert rep.shape == (2, t, num_joints, model.config.dim_rep)
+    assert np.all(np.abs(np.asarray(rep)) <= 1.0)  # tanh representation
 
 
 def test_bad_inputs_raise_clear_errors():
