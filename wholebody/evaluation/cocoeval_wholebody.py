@@ -201,9 +201,8 @@ def evaluate_part(
     d_start = np.concatenate([[0], np.cumsum(d_count)[:-1]])
     d_rank = np.arange(len(d_gid)) - d_start[d_gid]
     top = d_rank < MAX_DETS
-    sel, d_gid, d_rank = sel[top], d_gid[top], d_rank[top]
+    sel, d_gid = sel[top], d_gid[top]
     d_score, d_area = score[sel], dt.area[sel]
-    d_count = np.minimum(d_count, MAX_DETS)
 
     # OKS of every same-group pair
     per_dt = g_count[d_gid]
@@ -229,34 +228,41 @@ def evaluate_part(
         sigmas,
     )
 
-    # greedy matching, groups bucketed by ground-truth count to bound the padding
+    # greedy matching, groups bucketed by ground-truth count to bound the padding. Only pairs
+    # with OKS >= 0.5 can ever match, so predictions without one are left out of the loop
+    # (the order of the others is unchanged).
     thr = np.minimum(IOU_THRS, 1 - 1e-10)
     d_matched = np.zeros((num_a, num_t, len(d_gid)), dtype=bool)
     d_matched_ig = np.zeros((num_a, num_t, len(d_gid)), dtype=bool)
-    busy = np.flatnonzero((g_count > 0) & (d_count > 0))
+    live = pair_oks >= thr[0]
+    live_d = np.unique(pair_d[live])
+    l_gid = d_gid[live_d]
+    l_count = np.bincount(l_gid, minlength=num_groups)
+    l_start = np.concatenate([[0], np.cumsum(l_count)[:-1]])
+    l_rank = np.full(len(d_gid), -1, dtype=np.int64)
+    l_rank[live_d] = np.arange(len(live_d)) - l_start[l_gid]
+    busy = np.flatnonzero((g_count > 0) & (l_count > 0))
     if len(busy):
         sizes = 2 ** np.ceil(np.log2(g_count[busy])).astype(np.int64)
+        lp_d, lp_g, lp_oks = pair_d[live], pair_g[live], pair_oks[live]
         for size in np.unique(sizes):
             groups = busy[sizes == size]
             slot = np.full(num_groups, -1, dtype=np.int64)
             slot[groups] = np.arange(len(groups))
-            r_max = int(d_count[groups].max())
-            n = len(groups)
+            n, r_max = len(groups), int(l_count[groups].max())
             ious = np.full((n, r_max, size), -1.0)
-            sel = slot[d_gid[pair_d]] >= 0
-            ious[slot[d_gid[pair_d[sel]]], d_rank[pair_d[sel]], g_local[pair_g[sel]]] = pair_oks[
-                sel
-            ]
+            inb = slot[d_gid[lp_d]] >= 0
+            ious[slot[d_gid[lp_d[inb]]], l_rank[lp_d[inb]], g_local[lp_g[inb]]] = lp_oks[inb]
             gt_valid = np.arange(size)[None] < g_count[groups][:, None]
             g_rows = g_start[groups][:, None] + np.minimum(
                 np.arange(size)[None], g_count[groups][:, None] - 1
             )
             gt_ig = g_ig[:, g_rows] & gt_valid[None]
             crowd = g_crowd[g_rows] & gt_valid
-            matched, matched_ig = _match_bucket(ious, d_count[groups], gt_valid, gt_ig, crowd, thr)
-            dsel = np.flatnonzero(slot[d_gid] >= 0)
-            d_matched[:, :, dsel] = matched[:, :, slot[d_gid[dsel]], d_rank[dsel]]
-            d_matched_ig[:, :, dsel] = matched_ig[:, :, slot[d_gid[dsel]], d_rank[dsel]]
+            matched, matched_ig = _match_bucket(ious, l_count[groups], gt_valid, gt_ig, crowd, thr)
+            dsel = live_d[slot[l_gid] >= 0]
+            d_matched[:, :, dsel] = matched[:, :, slot[d_gid[dsel]], l_rank[dsel]]
+            d_matched_ig[:, :, dsel] = matched_ig[:, :, slot[d_gid[dsel]], l_rank[dsel]]
 
     # accumulate per category and area range
     precision = -np.ones((num_t, len(REC_THRS), num_k, num_a))

@@ -160,7 +160,11 @@ STAT_NAMES = [
     "AR (M)",
     "AR (L)",
 ]
-CASES = {"default": {"num_images": 60, "seed": 0}, "second": {"num_images": 40, "seed": 7}}
+CASES = {
+    "default": {"num_images": 60, "seed": 0},
+    "second": {"num_images": 40, "seed": 7},
+    "third": {"num_images": 150, "seed": 3},
+}
 
 
 def xtcocotools_metrics(gt: dict, results: list, tmp: Path) -> dict:
