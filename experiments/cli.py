@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("experiments.train_wholebody", "train a whole-body 2D model (COCO-WholeBody data)"),
     "controlnet": ("experiments.controlnet_maps", "ControlNet pose, depth, normal maps + JSON"),
     "export": ("experiments.export_motion", "export fitted SMPL-X motion as BVH, FBX or GLB"),
+    "build-open-body": ("experiments.build_open_body", "build the open SMPL-X-layout body (anny)"),
     "retarget": ("experiments.retarget_bvh", "retarget a BVH (e.g. CMU mocap) onto SMPL-X params"),
     "lift": ("experiments.lift", "lift a 2D keypoint npz to root-relative 3D (metres)"),
     "eval-h36m": ("experiments.eval_h36m", "Human3.6M protocol-1/2 per-action table"),
