@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
 from wholebody.codecs.simcc import decode_simcc
@@ -34,7 +33,7 @@ from wholebody.inference.backends import TorchBackend
 from wholebody.inference.onnx_export import export_onnx
 from wholebody.inference.ort_backend import OrtBackend
 from wholebody.inference.topdown import TopdownPredictor
-from wholebody.models import create_model
+from wholebody.models import count_macs, create_model
 
 
 def timeit(fn, iters: int, warmup: int = 1) -> float:
@@ -57,14 +56,6 @@ def matmul_gflops(threads: int, n: int = 1024, iters: int = 5) -> float:
     return 2 * n**3 / sec / 1e9
 
 
-def model_macs(model) -> float:
-    """Multiply-accumulates of one crop (FlopCounterMode counts 2 FLOPs per MAC)."""
-    w, h = model.config.input_size
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 3, h, w))
-    return counter.get_total_flops() / 2
-
-
 def random_boxes(n: int, width: int, height: int, rng) -> np.ndarray:
     wh = rng.uniform(60, 240, (n, 2))
     xy = rng.uniform(0, 1, (n, 2)) * (np.array([width, height]) - wh)
@@ -83,7 +74,7 @@ def ort_loop(predictor: TopdownPredictor, backend: OrtBackend, image, boxes) -> 
 def bench_model(name: str, people: list[int], iters: int, threads: int, peak: float, rng):
     torch.set_num_threads(threads)
     model = create_model(name).eval()
-    macs = model_macs(model)
+    macs = count_macs(name)
     tmp = Path(tempfile.mkdtemp(prefix="bench_wb_")) / f"{name}.onnx"
     ort_b = OrtBackend(export_onnx(model, tmp), threads=threads)
     torch_pred = TopdownPredictor(TorchBackend(model), batch_size=max(people))

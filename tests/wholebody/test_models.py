@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from wholebody.models import PRESETS, ModelConfig, count_parameters, create_model, get_config
+from wholebody.models import (
+    PRESETS,
+    ModelConfig,
+    count_macs,
+    count_parameters,
+    create_model,
+    get_config,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -147,3 +154,22 @@ def test_config_json_round_trip():
     again = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert again == cfg
     assert np.allclose(again.sigma, cfg.sigma)
+
+
+GFLOPS_DEFAULT = ["rtmpose-m", "rtmw-l"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=() if n in GFLOPS_DEFAULT else pytest.mark.slow)
+        for n, c in PRESETS.items()
+        if c.published_gflops
+    ],
+)
+def test_macs_match_published_gflops(name):
+    """Conv + matmul MACs equal the GFLOPs of the MMPose/DWPose tables (an architecture check)."""
+    macs = count_macs(name) / 1e9
+    ref = PRESETS[name].published_gflops
+    print(f"{name}: {macs:.3f} GMACs (published {ref})")
+    assert abs(macs - ref) / ref < (0.1 if ref < 1 else 0.01)

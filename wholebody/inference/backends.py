@@ -6,17 +6,51 @@ Both expose ``input_size`` (w, h), ``split_ratio`` and ``max_batch`` (None = any
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
+from torch import nn
 
 from wholebody.models import PoseModel
+from wholebody.models.layers import ConvModule
+
+
+@torch.no_grad()
+def fuse_conv_bn(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with every ``ConvModule``'s BatchNorm folded into its conv (inference
+    only; as ONNX Runtime does): w' = w * g / sqrt(v + eps), b' = beta - mean * g / sqrt(v + eps).
+    """
+    fused = copy.deepcopy(model).eval()
+    for m in fused.modules():
+        if isinstance(m, ConvModule) and isinstance(m.bn, nn.BatchNorm2d):
+            conv, bn = m.conv, m.bn
+            k = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            new = nn.Conv2d(
+                conv.in_channels,
+                conv.out_channels,
+                conv.kernel_size,
+                conv.stride,
+                conv.padding,
+                conv.dilation,
+                conv.groups,
+                bias=True,
+            )
+            new.weight.copy_(conv.weight * k[:, None, None, None])
+            new.bias.copy_(bn.bias - bn.running_mean * k)
+            m.conv, m.bn = new, nn.Identity()
+    return fused
 
 
 class TorchBackend:
-    """PyTorch backend: inference mode, eval, numpy in and out."""
+    """PyTorch backend: inference mode, eval, numpy in and out; BatchNorm folded into convs
+    (``fuse=True``, on a copy; the given model is left untouched)."""
 
-    def __init__(self, model: PoseModel, device: str | torch.device = "cpu") -> None:
-        self.model = model.eval().to(device)
+    def __init__(
+        self, model: PoseModel, device: str | torch.device = "cpu", fuse: bool = True
+    ) -> None:
+        model = model.eval()
+        self.model = (fuse_conv_bn(model) if fuse else model).to(device)
         self.device = torch.device(device)
         self.config = model.config
         self.input_size = tuple(model.config.input_size)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from wholebody.models.config import ALIASES, PRESETS, ModelConfig, get_config
 from wholebody.models.estimator import PoseModel, count_parameters, recalibrate_batchnorm
+from wholebody.models.estimator import count_macs as _count_macs
 
 
 def create_model(name: str | ModelConfig, **overrides) -> PoseModel:
@@ -17,11 +18,17 @@ def create_model(name: str | ModelConfig, **overrides) -> PoseModel:
     return PoseModel(get_config(name, **overrides))
 
 
+def count_macs(name: str | ModelConfig, **overrides) -> float:
+    """Multiply-accumulates of one crop for a preset / config (meta device, instant)."""
+    return _count_macs(get_config(name, **overrides))
+
+
 __all__ = [
     "ALIASES",
     "PRESETS",
     "ModelConfig",
     "PoseModel",
+    "count_macs",
     "count_parameters",
     "create_model",
     "get_config",

@@ -51,6 +51,7 @@ class ModelConfig:
     mean: tuple[float, float, float] = (123.675, 116.28, 103.53)  # RGB, 0-255
     std: tuple[float, float, float] = (58.395, 57.12, 57.375)
     param_estimate: float | None = field(default=None, compare=False)  # reference count
+    published_gflops: float | None = field(default=None, compare=False)  # MMPose tables (MACs)
 
     @property
     def featuremap_size(self) -> tuple[int, int]:
@@ -86,7 +87,9 @@ class ModelConfig:
         return cls(**values)
 
 
-def _rtmpose(size: str, w: int, h: int, estimate: float | None) -> ModelConfig:
+def _rtmpose(
+    size: str, w: int, h: int, estimate: float | None, gflops: float | None = None
+) -> ModelConfig:
     d, wf = CSPNEXT_SIZES[size]
     suffix = "" if (w, h) == (192, 256) else f"-{h}"
     return ModelConfig(
@@ -97,10 +100,11 @@ def _rtmpose(size: str, w: int, h: int, estimate: float | None) -> ModelConfig:
         input_size=(w, h),
         sigma=SIMCC_SIGMAS[(w, h)],
         param_estimate=estimate,
+        published_gflops=gflops,
     )
 
 
-def _rtmw(size: str, w: int, h: int, estimate: float | None = None) -> ModelConfig:
+def _rtmw(size: str, w: int, h: int, gflops: float | None = None) -> ModelConfig:
     d, wf = CSPNEXT_SIZES[size]
     suffix = "" if (w, h) == (192, 256) else f"-{h}"
     return ModelConfig(
@@ -113,7 +117,7 @@ def _rtmw(size: str, w: int, h: int, estimate: float | None = None) -> ModelConf
         loss_beta=1.0,
         loss_mask_part="face",
         loss_mask_weight=0.5,
-        param_estimate=estimate,
+        published_gflops=gflops,
     )
 
 
@@ -127,22 +131,22 @@ _TINY = dict(
 )
 
 # Reference parameter estimates (whole-body, K=133) from the fact sheet, derived from the
-# published body-17 counts; RTMW counts are not published (None).
+# published body-17 counts (RTMW counts are not published), and published GFLOPs (MACs).
 PRESETS: dict[str, ModelConfig] = {
     c.name: c
     for c in (
-        _rtmpose("t", 192, 256, 5.5e6),
-        _rtmpose("s", 192, 256, 8.4e6),
-        _rtmpose("m", 192, 256, 18.0e6),
-        _rtmpose("l", 192, 256, 33.5e6),
+        _rtmpose("t", 192, 256, 5.5e6, 0.5),
+        _rtmpose("s", 192, 256, 8.4e6, 0.9),
+        _rtmpose("m", 192, 256, 18.0e6, 2.22),
+        _rtmpose("l", 192, 256, 33.5e6, 4.52),
         _rtmpose("m", 288, 384, None),
-        _rtmpose("l", 288, 384, 33.6e6),
-        _rtmpose("x", 288, 384, 56.7e6),
-        _rtmw("m", 192, 256),
-        _rtmw("l", 192, 256),
-        _rtmw("x", 192, 256),
-        _rtmw("l", 288, 384),
-        _rtmw("x", 288, 384),
+        _rtmpose("l", 288, 384, 33.6e6, 10.07),
+        _rtmpose("x", 288, 384, 56.7e6, 18.1),
+        _rtmw("m", 192, 256, 4.3),
+        _rtmw("l", 192, 256, 7.9),
+        _rtmw("x", 192, 256, 13.1),
+        _rtmw("l", 288, 384, 17.7),
+        _rtmw("x", 288, 384, 29.3),
         ModelConfig(name="cspnext-m-heatmap", head="heatmap"),
         ModelConfig(name="rtmpose-tiny-test", **_TINY),
         ModelConfig(

@@ -88,3 +88,16 @@ def recalibrate_batchnorm(model: nn.Module, batches) -> nn.Module:
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum
     return model.eval()
+
+
+def count_macs(config: ModelConfig) -> float:
+    """Multiply-accumulates for one crop (convolutions and matmuls; the "GFLOPs" of MMPose
+    tables), counted on the meta device (no memory, no compute)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        model = PoseModel(config).eval()
+        w, h = config.input_size
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(torch.zeros(1, 3, h, w))
+    return counter.get_total_flops() / 2  # FlopCounterMode counts 2 FLOPs per MAC
