@@ -6,7 +6,7 @@ import torch
 
 from wholebody.codecs import flip_simcc
 from wholebody.crop import box_to_center_scale, fix_aspect_ratio
-from wholebody.inference import TopdownPredictor, TorchBackend
+from wholebody.inference import TopdownPredictor, TorchBackend, WholebodyPipeline
 from wholebody.keypoints import COCO_WHOLEBODY
 from wholebody.models import create_model, recalibrate_batchnorm
 
@@ -150,3 +150,19 @@ def test_heatmap_model_predicts():
         np.full((64, 48, 3), 100, np.uint8), [[0, 0, 47, 63]]
     )
     assert res.keypoints.shape == (1, 133, 2) and np.all(np.isfinite(res.keypoints))
+
+
+def test_pipeline_given_boxes_and_whole_image(model, image):
+    pipe = WholebodyPipeline(TopdownPredictor(TorchBackend(model)))
+    res = pipe(image, BOXES[:2], [0.9, 0.5])
+    direct = TopdownPredictor(TorchBackend(model)).predict(image, BOXES[:2])
+    np.testing.assert_allclose(res.keypoints, direct.keypoints)
+    ks = direct.scores
+    expect = np.array([0.9, 0.5]) * np.array([k[k > 0.2].mean() for k in ks])
+    np.testing.assert_allclose(res.person_scores, expect, rtol=1e-6)
+    whole = pipe(image)
+    assert whole.keypoints.shape == (1, 133, 2) and whole.box_scores[0] == 1.0
+    dropped = pipe(image, [[5, 5, 5, 50]])  # zero-area box: no person
+    assert dropped.keypoints.shape == (0, 133, 2)
+    with pytest.raises(ValueError, match="box_scores"):
+        pipe(image, BOXES[:2], [0.9])
