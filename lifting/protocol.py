@@ -197,3 +197,68 @@ def evaluate_sequences(
         except ValueError as err:
             raise ValueError(f"{key}: {err}") from None
     return action_table(errors, actions)
+
+
+def evaluate_motionbert_split(
+    split,
+    pred_clips,
+    clip_index,
+    exclude: Iterable[str] | None = None,
+    metrics: Iterable[str] = ("mpjpe", "p_mpjpe"),
+) -> ActionTable:
+    """MotionBERT's H36M evaluation on its pickle's test split (errors in mm).
+
+    Args:
+        split: the ``"test"`` `lifting.data.motionbert.MotionBERTSplit`.
+        pred_clips: ``(K, T, 17, 3)`` predictions in MotionBERT's network space (screen
+            normalised x, y; depth scaled like x).
+        clip_index: ``(K, T)`` frame indices of the clips into the split
+            (`lifting.data.motionbert_split_clips` with stride T).
+        exclude: sequence names (``source`` without the camera) to skip; default
+            `MOTIONBERT_EXCLUDED`.
+
+    Predictions are mapped back to pixel units, multiplied by the per-frame ``2.5d_factor``
+    and compared root-relative with ``joints_2.5d_image``; a frame in several clips gets the
+    mean of its errors; then frame-weighted per action and averaged over actions.
+    """
+    from lifting.data.h36m_cameras import camera_resolution
+    from lifting.data.motionbert import MOTIONBERT_EXCLUDED
+
+    exclude = set(MOTIONBERT_EXCLUDED if exclude is None else exclude)
+    pred_clips = np.asarray(pred_clips, dtype=np.float64)
+    clip_index = np.asarray(clip_index, dtype=np.int64)
+    if split.factor_2_5d is None or split.joints_2_5d is None or split.action is None:
+        raise ValueError("evaluate_motionbert_split: expected the test split (2.5d_factor etc.)")
+    if pred_clips.shape != clip_index.shape + (17, 3):
+        raise ValueError(
+            f"pred_clips: expected shape {clip_index.shape + (17, 3)}, got {pred_clips.shape}"
+        )
+    if not np.all(np.isfinite(pred_clips)):
+        raise ValueError("pred_clips: expected finite values, got NaN/inf")
+    n = len(split)
+    sums = {m: np.zeros(n) for m in metrics}
+    count = np.zeros(n)
+    for clip, idx in zip(pred_clips, clip_index, strict=True):
+        if split.sequence_name(idx[0]) in exclude:
+            continue
+        w, h = camera_resolution(str(split.camera_name[idx[0]]))
+        pred = clip.copy()
+        pred[..., :2] = (pred[..., :2] + [1.0, h / w]) * w / 2.0
+        pred[..., 2] *= w / 2.0
+        pred *= split.factor_2_5d[idx][:, None, None]
+        gt = np.asarray(split.joints_2_5d[idx], dtype=np.float64)
+        pred = pred - pred[:, :1]
+        gt = gt - gt[:, :1]
+        for m in metrics:
+            np.add.at(sums[m], idx, METRICS[m](pred, gt))
+        np.add.at(count, idx, 1.0)
+    seen = count > 0
+    errors = {
+        m: {
+            a: (s / np.maximum(count, 1))[seen & (split.action == a)]
+            for a in np.unique(split.action[seen])
+        }
+        for m, s in sums.items()
+    }
+    per_action = {a: {m: errors[m][a] for m in metrics} for a in errors[next(iter(metrics))]}
+    return action_table(per_action, {a: a for a in per_action})

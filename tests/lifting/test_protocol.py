@@ -82,3 +82,46 @@ def test_bad_input():
     # longer predictions (2D a few frames longer than the mocap) are truncated
     table = evaluate_sequences({"S9/A/0": np.zeros((6, 17, 3))}, gt, actions)
     assert table.frames == {"A": 4}
+
+
+def test_motionbert_pickle_evaluation(tmp_path):
+    import pickle
+
+    from lifting.data import load_motionbert_pkl, motionbert_split_clips
+    from lifting.protocol import evaluate_motionbert_split
+
+    rng = np.random.default_rng(0)
+    sources = ["s_09_act_02_subact_01_ca_01"] * 6 + ["s_09_act_05_subact_02_ca_02"] * 4
+    sources += ["s_11_act_03_subact_01_ca_03"] * 5
+    n = len(sources)
+    cams = {"01": "54138969", "02": "55011271", "03": "58860488"}
+    kp3 = rng.uniform(100, 900, (n, 17, 3)).astype(np.float32)
+    factor = rng.uniform(4, 5, n)
+    split = {
+        "joint_2d": kp3[..., :2],
+        "confidence": np.ones((n, 17), np.float32),
+        "joint3d_image": kp3,
+        "camera_name": [cams[s[-2:]] for s in sources],
+        "source": sources,
+        "action": ["Directions"] * 6 + ["Greeting"] * 4 + ["Discussion"] * 5,
+        "2.5d_factor": factor,
+        "joints_2.5d_image": kp3 * factor[:, None, None],
+    }
+    path = tmp_path / "mb.pkl"
+    path.write_bytes(pickle.dumps({"train": split, "test": split}))
+    test = load_motionbert_pkl(path)["test"]
+    idx = motionbert_split_clips(test.source, 4, 4)
+    pred = test.normalized_target()[idx]
+    table = evaluate_motionbert_split(test, pred, idx)
+    # Greeting's only sequence is in MotionBERT's exclusion list
+    assert table.actions == ("Directions", "Discussion")
+    np.testing.assert_allclose(table.average("mpjpe"), 0.0, atol=1e-3)  # float32 inputs, mm
+    assert table.frames == {"Directions": 4, "Discussion": 4}  # tails after full clips dropped
+    # shift one joint's network-space depth by d: error = d * w / 2 * factor / 17 per frame
+    d = 0.01
+    pred[..., 5, 2] += d
+    table = evaluate_motionbert_split(test, pred, idx, metrics=("mpjpe",))
+    expect = d * 500 * factor[:4].mean() / 17
+    np.testing.assert_allclose(table.errors["mpjpe"]["Directions"], expect, atol=1e-3)
+    with pytest.raises(ValueError, match="pred_clips"):
+        evaluate_motionbert_split(test, pred[:1], idx)
