@@ -12,6 +12,7 @@ machine's measured fp32 matmul throughput, with ratios measured in the same run.
 
     python -m experiments.bench_wholebody [--models rtmpose-m rtmw-l] [--people 1 8 32]
         [--iters 3] [--threads 2]
+    python -m experiments.bench_wholebody --summary   # params / GMACs of every preset
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from wholebody.inference.backends import TorchBackend
 from wholebody.inference.onnx_export import export_onnx
 from wholebody.inference.ort_backend import OrtBackend
 from wholebody.inference.topdown import TopdownPredictor
-from wholebody.models import count_macs, create_model
+from wholebody.models import PRESETS, count_macs, count_parameters, create_model
 
 
 def timeit(fn, iters: int, warmup: int = 1) -> float:
@@ -131,6 +132,18 @@ def gpu_rows(model, image, boxes, iters) -> dict:
     }
 
 
+def print_summary() -> None:
+    """Parameters and GMACs of every preset next to the reference numbers (meta device)."""
+    print(f"{'preset':<20}{'input':>9}{'params':>9}{'ref':>7}{'GMACs':>8}{'published':>10}")
+    for name, cfg in PRESETS.items():
+        with torch.device("meta"):
+            n = count_parameters(create_model(name))
+        ref = f"{cfg.param_estimate / 1e6:.1f}M" if cfg.param_estimate else "-"
+        pub = f"{cfg.published_gflops}" if cfg.published_gflops else "-"
+        size = f"{cfg.input_size[1]}x{cfg.input_size[0]}"
+        print(f"{name:<20}{size:>9}{n / 1e6:>8.2f}M{ref:>7}{count_macs(name) / 1e9:>8.2f}{pub:>10}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=["rtmpose-m", "rtmw-l"])
@@ -138,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iters", type=int, default=3, help="timed repetitions (median)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--out", default="runs/bench_wholebody")
+    p.add_argument("--summary", action="store_true", help="only print params / GMACs per preset")
     args = p.parse_args(argv)
+    if args.summary:
+        print_summary()
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(vars(args), indent=2))
