@@ -67,3 +67,24 @@ def test_rejects_disallowed_globals_and_malformed_files(tmp_path):
         archive.writestr("x.txt", "hi")
     with pytest.raises(ValueError, match="data.pkl"):
         read_torch_checkpoint(empty)
+
+
+def test_torch_saved_motionbert_file_round_trips_through_the_converter(tmp_path):
+    torch = pytest.importorskip("torch")
+    from lifting.checkpoint import state_dict
+    from lifting.convert_motionbert import _mapping, load_motionbert
+    from lifting.inference import make_predictor
+    from lifting.model import create_model
+
+    model = create_model("tiny", num_heads=8, rngs=5)  # MotionBERT files imply 8 heads
+    ours = state_dict(model)
+    theirs = {}
+    for key, (name, shape, transpose) in _mapping(model.config).items():
+        value = ours[key].T if transpose else ours[key].reshape(shape)
+        theirs[f"module.{name}"] = torch.from_numpy(np.array(value))
+    path = tmp_path / "best_epoch.bin"
+    torch.save({"epoch": 1, "model_pos": theirs}, path)
+    loaded = load_motionbert(path)
+    assert loaded.config.meta["output_unit"] == "normalized"
+    x = np.random.default_rng(0).normal(size=(1, 5, 17, 3)).astype(np.float32)
+    np.testing.assert_array_equal(make_predictor(loaded)(x), make_predictor(model)(x))
