@@ -70,8 +70,18 @@ def _random_prediction(rng: random.Random, width: int, height: int, image_id: in
     return _prediction(rng, bbox, area, fields, image_id)
 
 
-def make_eval_set(num_images: int = 60, seed: int = 0, width: int = 640, height: int = 480):
-    """Ground truth dict and results list (see the module docstring)."""
+def make_eval_set(
+    num_images: int = 60,
+    seed: int = 0,
+    width: int = 640,
+    height: int = 480,
+    extras: bool = False,
+):
+    """Ground truth dict and results list (see the module docstring).
+
+    ``extras`` adds a ``bbox`` to every result (xtcocotools then takes a prediction's area from
+    it) and per-part scores (``foot_score`` ...) to every other result.
+    """
     rng = random.Random(seed)
     images, anns, results = [], [], []
     for i in range(num_images):
@@ -107,6 +117,15 @@ def make_eval_set(num_images: int = 60, seed: int = 0, width: int = 640, height:
         extra = 24 if i % 23 == 5 else (1 if rng.random() < 0.3 else 0)
         for _ in range(extra):
             results.append(_random_prediction(rng, width, height, image_id))
+    if extras:
+        for k, rec in enumerate(results):
+            xs, ys = rec["keypoints"][0::3], rec["keypoints"][1::3]
+            w, h = max(xs) - min(xs), max(ys) - min(ys)
+            rec["bbox"] = [min(xs), min(ys), round(w * rng.uniform(0.8, 1.5), 2), round(h, 2)]
+            if k % 2:
+                for key in ("foot_score", "face_score", "lefthand_score", "righthand_score",
+                            "wholebody_score"):  # fmt: skip
+                    rec[key] = round(rng.random(), 2)
     gt = {
         "images": images,
         "annotations": anns,

@@ -164,6 +164,7 @@ CASES = {
     "default": {"num_images": 60, "seed": 0},
     "second": {"num_images": 40, "seed": 7},
     "third": {"num_images": 150, "seed": 3},
+    "extras": {"num_images": 60, "seed": 5, "extras": True},
 }
 
 
