@@ -137,11 +137,19 @@ def _forward(model: nnx.Module, x: jax.Array) -> jax.Array:
 
 
 def predict(model: nnx.Module, inputs: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Run the model over ``(K, T, J, C)`` clips in batches -> ``(K, T, J, 3)`` numpy."""
-    outs = [
-        np.asarray(_forward(model, jnp.asarray(inputs[i : i + batch_size])))
-        for i in range(0, len(inputs), batch_size)
-    ]
+    """Run the model over ``(K, T, J, C)`` clips in batches -> ``(K, T, J, 3)`` numpy.
+
+    The last batch is zero-padded to ``min(batch_size, K)`` so one compiled shape serves all.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    size = max(1, min(batch_size, len(inputs)))
+    outs = []
+    for i in range(0, len(inputs), size):
+        x = inputs[i : i + size]
+        pad = size - len(x)
+        if pad:
+            x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
+        outs.append(np.asarray(_forward(model, jnp.asarray(x)))[: size - pad])
     return np.concatenate(outs) if outs else np.zeros(inputs.shape[:-1] + (3,), np.float32)
 
 

@@ -79,3 +79,20 @@ def test_bad_predictions(h36m_dir, tmp_path, capsys):
         == 2
     )
     assert "missing file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_predict_with_checkpoint_and_flip_tta(h36m_dir, tmp_path):
+    from flax import nnx
+
+    import lifting
+    from lifting.checkpoint import save_checkpoint
+
+    model = lifting.create_model("tiny", rngs=nnx.Rngs(0))
+    ckpt = save_checkpoint(model, tmp_path / "ckpt", meta={"input_norm": "screen", "clip_len": 4})
+    out = tmp_path / "m.json"
+    argv = ["--data", str(h36m_dir), "--checkpoint", str(ckpt), "--flip-tta", "--out", str(out)]
+    assert main(argv) == 0
+    res = json.loads(out.read_text())
+    assert res["frames"] == {"Directions": 24, "Walking": 36}
+    assert np.isfinite(res["mpjpe_mm"]) and res["p_mpjpe_mm"] <= res["mpjpe_mm"] + 1e-6
