@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    p.add_argument("--workers", type=int, default=0, help="data loading processes")
     return p
 
 
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = model.config
     augment = NO_AUGMENT if args.no_augment else AugmentConfig()
     common = dict(input_size=cfg.input_size, sigma=cfg.sigma, split_ratio=cfg.simcc_split_ratio,
-                  mean=cfg.mean, std=cfg.std, cache_images=True, seed=args.seed)  # fmt: skip
+                  mean=cfg.mean, std=cfg.std, cache_images=args.workers == 0,
+                  seed=args.seed)  # fmt: skip
     dataset = CocoWholeBodyDataset(ann, root, train=True, augment=augment, **common)
     evaluate = None
     val_ann = None
@@ -91,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, warmup_steps=args.warmup_steps,
         ema_momentum=args.ema if args.ema > 0 else None, grad_clip=args.grad_clip,
-        checkpoint_every=args.checkpoint_every, seed=args.seed,
+        checkpoint_every=args.checkpoint_every, seed=args.seed, num_workers=args.workers,
+        device=args.device,
     )  # fmt: skip
     run_dir = Path(args.runs_dir) / args.run_name
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -132,3 +133,13 @@ def test_bad_training_input(synth, tmp_path):
     empty.instances = []
     with pytest.raises(ValueError, match="no usable people"):
         train(tiny_model(), empty, TrainConfig(epochs=1), tmp_path / "e")
+
+
+def test_worker_processes_give_the_same_batches(synth, tmp_path):
+    cfg = TrainConfig(epochs=2, batch_size=1, lr=5e-3, warmup_steps=1, ema_momentum=None)
+    data = dataset(synth, augment=AugmentConfig())
+    a, b = tiny_model(), tiny_model()
+    train(a, data, cfg, tmp_path / "a")
+    train(b, data, dataclasses.replace(cfg, num_workers=1), tmp_path / "b")
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)

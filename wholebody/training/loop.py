@@ -47,11 +47,31 @@ class TrainConfig:
     log_every: int = 10  # steps between metrics.jsonl lines
     eval_every: int = 1  # epochs between evaluations (when an evaluate callable is given)
     seed: int = 0
+    num_workers: int = 0  # DataLoader worker processes (0: load in the training process)
+    device: str = "cpu"  # torch device, e.g. "cuda"
 
 
 def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
     order = np.random.default_rng([seed, epoch]).permutation(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _iterate(dataset, batches: list[np.ndarray], num_workers: int):
+    """Collated batches in the given order (worker processes when ``num_workers > 0``)."""
+    if num_workers <= 0:
+        for idx in batches:
+            yield collate([dataset[int(i)] for i in idx])
+        return
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=[[int(i) for i in idx] for idx in batches],
+        collate_fn=collate,
+        num_workers=num_workers,
+    )
+    yield from loader
+
+
+_TENSORS = ("image", "target_x", "target_y", "weights")
 
 
 def _append_jsonl(path: Path, record: dict) -> None:
@@ -90,6 +110,8 @@ def train(
     metrics_path = run_dir / "metrics.jsonl"
     model_cfg = model.config.to_dict() if hasattr(model, "config") else {}
     loss_fn = KLDiscretLoss.from_config(model.config)
+    device = torch.device(config.device)
+    model.to(device)
     optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr)
     ema = copy.deepcopy(model).eval() if config.ema_momentum is not None else None
     if ema is not None:
@@ -115,9 +137,10 @@ def train(
         while step < total:
             epoch, skip = divmod(step, steps_per_epoch)
             dataset.set_epoch(epoch)
-            for idx in _batches(len(dataset), config.batch_size, config.seed, epoch)[skip:]:
-                t0 = time.perf_counter()
-                batch = collate([dataset[int(i)] for i in idx])
+            order = _batches(len(dataset), config.batch_size, config.seed, epoch)[skip:]
+            t0 = time.perf_counter()
+            for batch in _iterate(dataset, order, config.num_workers):
+                batch = {k: v.to(device) if k in _TENSORS else v for k, v in batch.items()}
                 lr = lr_at(step, total, config.lr, config.warmup_steps, 0.001,
                            config.cosine_start, config.min_lr_ratio)  # fmt: skip
                 for group in optimizer.param_groups:
@@ -144,6 +167,7 @@ def train(
                     _append_jsonl(metrics_path, info)
                 if callback is not None:
                     callback(info)
+                t0 = time.perf_counter()
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save()
             state["epoch"] = epoch + 1

@@ -17,7 +17,7 @@ from torch import nn
 
 
 def _contiguous(state: dict) -> dict:
-    return {k: v.detach().contiguous().clone() for k, v in state.items()}
+    return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -28,7 +28,9 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
         meta["state"][str(idx)] = {}
         for name, val in st.items():
             if torch.is_tensor(val):
-                tensors[f"{idx}.{name}"] = val.detach().reshape(val.shape or (1,)).contiguous()
+                tensors[f"{idx}.{name}"] = (
+                    val.detach().cpu().reshape(val.shape or (1,)).contiguous()
+                )
                 meta["state"][str(idx)][name] = list(val.shape)
             else:
                 meta["state"][str(idx)][name] = {"value": val}

@@ -30,15 +30,17 @@ def predict_dataset(
     """
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     ids, kpts, scores = [], [], []
     for start in range(0, len(dataset), batch_size):
         batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
-        pred_x, pred_y = model(batch["image"])
+        images = batch["image"].to(device)
+        pred_x, pred_y = model(images)
         if flip_test:
-            fx, fy = model(batch["image"].flip(-1))
+            fx, fy = model(images.flip(-1))
             fx, fy = flip_simcc(fx, fy, COCO_WHOLEBODY.flip_indices)
             pred_x, pred_y = (pred_x + fx) / 2, (pred_y + fy) / 2
-        xy, sc = decode_simcc(pred_x.numpy(), pred_y.numpy(), dataset.split_ratio)
+        xy, sc = decode_simcc(pred_x.cpu().numpy(), pred_y.cpu().numpy(), dataset.split_ratio)
         kpts.append(warp_from_crop(xy, batch["center"], batch["scale"], dataset.input_size))
         scores.append(sc)
         ids.extend(dataset.instances[int(i)].image_id for i in batch["index"])
