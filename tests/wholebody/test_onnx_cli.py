@@ -50,6 +50,7 @@ def test_export_cli_writes_onnx_and_safetensors(tmp_path):
         export_pose_onnx.main(["--model", "rtmw-tiny-test"])  # nothing to do
 
 
+@pytest.mark.slow
 def test_bench_smoke(tmp_path, capsys):
     rc = bench_wholebody.main(
         [
