@@ -147,3 +147,30 @@ def test_dataset_flip_mirrors_crop_and_targets(synth):
         x_plain = np.argmax(plain["target_x"][rw]) / 2
         x_flip = np.argmax(flipped["target_x"][lw]) / 2
         assert abs(x_flip - (95 - x_plain)) <= 1.0
+
+
+def test_augmented_targets_map_back_through_the_inverse_warp(synth):
+    from wholebody.crop import get_warp_matrix, transform_points
+
+    path, _ = synth
+    aug = AugmentConfig(flip_prob=0.0, half_body_prob=0.0, rotate_prob=1.0, shift_prob=1.0,
+                        colour_prob=0.0)  # fmt: skip
+    ds = CocoWholeBodyDataset(path, path.parent / "images", (96, 128), (2.45, 2.83), augment=aug)
+    for epoch in range(3):
+        ds.set_epoch(epoch)
+        item = ds[0]
+        assert item["rot"] != 0.0
+        xy, _ = decode_simcc(item["target_x"][None], item["target_y"][None])
+        inv = get_warp_matrix(item["center"][None], item["scale"][None], (96, 128), item["rot"],
+                              inv=True)  # fmt: skip
+        back = transform_points(xy, inv)[0]
+        kp = ds.instances[0].keypoints
+        fwd = get_warp_matrix(item["center"][None], item["scale"][None], (96, 128), item["rot"])
+        in_crop = transform_points(kp[None, :, :2], fwd)[0]
+        inside = np.all((in_crop >= 0) & (in_crop <= [95, 127]), axis=1)  # argmax can't leave
+        ok = (item["weights"] > 0) & (kp[:, 2] > 0) & inside
+        assert ok.sum() > 20
+        pix = item["scale"][0] / 96
+        assert np.abs(back[ok] - kp[ok, :2]).max() <= 0.75 * pix
+    # the same (epoch, index) gives the same sample: augmentation is reproducible
+    np.testing.assert_array_equal(ds[0]["image"], item["image"])

@@ -136,7 +136,8 @@ class CocoWholeBodyDataset:
 
     Items are dicts of numpy arrays: ``image (3, h, w)`` float32 normalised RGB,
     ``target_x (133, Wx)``, ``target_y (133, Wy)``, ``weights (133,)``, ``center (2,)``,
-    ``scale (2,)``, ``index``. ``input_size`` is (w, h) as in ``ModelConfig``.
+    ``scale (2,)``, ``rot`` (degrees), ``flipped`` and ``index``.
+    ``input_size`` is (w, h) as in ``ModelConfig``.
     """
 
     def __init__(
@@ -211,7 +212,8 @@ class CocoWholeBodyDataset:
         crop = warp_affine(image, mat[0], self.input_size)
         kpts = inst.keypoints.copy()
         kpts[:, :2] = transform_points(kpts[None, :, :2], mat)[0]
-        if rng.random() < self.augment.flip_prob:
+        flipped = bool(rng.random() < self.augment.flip_prob)
+        if flipped:
             crop = crop[:, ::-1]
             kpts = flip_keypoints_horizontal(kpts, self.input_size[0], _FLIP)
         crop = colour_jitter(crop, rng, self.augment)
@@ -227,6 +229,8 @@ class CocoWholeBodyDataset:
             "weights": weights[0],
             "center": center.astype(np.float64),
             "scale": scale.astype(np.float64),
+            "rot": float(rot),
+            "flipped": flipped,
             "index": index,
         }
 
