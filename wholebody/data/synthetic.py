@@ -189,7 +189,7 @@ def make_synthetic_dataset(
     for i in range(num_images):
         num_people = int(rng.integers(1, max_people + 1))
         img, people = render_people(rng, image_size, num_people, height_range)
-        name = f"{i:06d}.png"
+        name = f"{i + 1:06d}.png"  # file stem = image id (COCO naming)
         Image.fromarray(img).save(out / "images" / name)
         images.append({"id": i + 1, "file_name": name, "width": image_size[0],
                        "height": image_size[1]})  # fmt: skip
