@@ -55,11 +55,14 @@ def test_simcc_label_values_match_formula():
 
 
 def test_simcc_weights_invisible_and_outside():
-    kpts = np.array([[[10.0, 10.0], [-100.0, 10.0], [10.0, 1000.0], [np.nan, 3.0], [5.0, 5.0]]])
-    vis = np.array([[1, 1, 1, 1, 0]])
+    kpts = np.array(
+        [[[10.0, 10.0], [-100.0, 10.0], [10.0, 1000.0], [np.nan, 3.0], [5.0, 5.0], [6.0, 6.0]]]
+    )
+    vis = np.array([[1, 1, 1, 1, 0, 0.5]])
     tx, ty, w = encode_simcc(kpts, vis, SIZE, (4.9, 5.66))
-    np.testing.assert_array_equal(w, [[1, 0, 0, 0, 0]])
-    assert np.all(tx[0, 1:] == 0) and np.all(ty[0, 1:] == 0)
+    np.testing.assert_array_equal(w, [[1, 0, 0, 0, 0, 0.5]])
+    assert np.all(tx[0, 1:5] == 0) and np.all(ty[0, 1:5] == 0)
+    assert tx[0, 5].max() == 1.0  # visibility 0.5 counts as labelled (MMPose: skip if < 0.5)
     # just outside the crop but within 3 sigma: still supervised (MMPose)
     _, _, w2 = encode_simcc(np.array([[[-3.0, 10.0]]]), np.ones((1, 1)), SIZE, (4.9, 5.66))
     assert w2[0, 0] == 1

@@ -29,15 +29,15 @@ def encode_simcc(
 
     Args:
         keypoints: (N, K, 2) crop pixels.
-        visible: (N, K) visibility / weight (> 0.5 counts as labelled, value kept as weight).
+        visible: (N, K) visibility (>= 0.5 counts as labelled; the value is the weight).
         input_size: crop (w, h).
         sigma: label sigma (x, y) in bins.
         split_ratio: bins per pixel r.
 
     Returns:
         target_x (N, K, Wx), target_y (N, K, Wy) float32 with peak 1 at ``round(xy * r)``, and
-        weights (N, K) float32: 0 for unlabelled keypoints or when the 3-sigma window lies fully
-        outside the bins.
+        weights (N, K) float32: the visibility, 0 when a labelled keypoint's 3-sigma window lies
+        fully outside the bins (or it is not finite).
     """
     kpts = np.asarray(keypoints, dtype=np.float64)
     vis = np.asarray(visible, dtype=np.float64)
@@ -51,16 +51,19 @@ def encode_simcc(
     wx, wy = int(np.around(size[0] * r)), int(np.around(size[1] * r))
     finite = np.all(np.isfinite(kpts), axis=-1)
     mu = np.around(np.where(finite[..., None], kpts, 0.0) * r)  # (N, K, 2) integer bins
-    weights = np.where((vis > 0.5) & finite, vis, 0.0)
+    labelled = (vis >= 0.5) & finite
     radius = 3 * sig
     lo, hi = mu - radius, mu + radius + 1
     outside = (lo[..., 0] >= wx) | (lo[..., 1] >= wy) | (hi[..., 0] < 0) | (hi[..., 1] < 0)
-    weights = np.where(outside, 0.0, weights)
+    # MMPose keeps the visibility value as the weight of unlabelled (< 0.5) keypoints, whose
+    # labels stay zero; labelled ones outside the bins get weight 0. Non-finite: weight 0.
+    weights = np.where(finite, np.where(labelled & outside, 0.0, vis), 0.0)
+    labelled &= ~outside
     bins_x = np.arange(wx, dtype=np.float64)
     bins_y = np.arange(wy, dtype=np.float64)
     target_x = np.exp(-((bins_x - mu[..., :1]) ** 2) / (2 * sig[0] ** 2))
     target_y = np.exp(-((bins_y - mu[..., 1:]) ** 2) / (2 * sig[1] ** 2))
-    keep = (weights > 0)[..., None]
+    keep = labelled[..., None]
     target_x = np.where(keep, target_x, 0.0).astype(np.float32)
     target_y = np.where(keep, target_y, 0.0).astype(np.float32)
     return target_x, target_y, weights.astype(np.float32)
