@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     record["args"]["cmu"] = [str(p) for p in args.cmu] if args.cmu is not None else None
     (run_dir / "config.json").write_text(json.dumps(record, indent=2) + "\n")
     model = create_model(args.preset, rngs=nnx.Rngs(args.seed))
-    bar = tqdm(total=args.epochs, desc="epochs", unit="epoch")
+    state = run_dir / "checkpoints" / "last" / "train_state.json"
+    done = json.loads(state.read_text())["epoch"] if args.resume and state.is_file() else 0
+    bar = tqdm(total=args.epochs, initial=min(done, args.epochs), desc="epochs", unit="epoch")
 
     def progress(info: dict) -> None:
         if "record" in info:
