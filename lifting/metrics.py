@@ -93,13 +93,6 @@ def mpjve(pred, gt) -> np.ndarray:
     return np.linalg.norm(dv, axis=-1).mean(axis=-1)
 
 
-def root_relative(x, root: int | np.ndarray = 0) -> np.ndarray:
-    """Subtract a root joint (index) or root point ``(..., 3)`` from ``(..., J, 3)``."""
-    x = np.asarray(x, dtype=np.float64)
-    r = x[..., root : root + 1, :] if np.isscalar(root) else np.asarray(root)[..., None, :]
-    return x - r
-
-
 def _centred(x: np.ndarray, kset: KeypointSet, names: tuple[str, ...]) -> np.ndarray:
     return x - x[..., kset.indices(names), :].mean(axis=-2, keepdims=True)
 

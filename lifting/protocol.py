@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifting.data.clips import clip_indices
+from lifting.data.dataset import root_relative
 from lifting.metrics import mpjpe, n_mpjpe, p_mpjpe
 from wholebody.keypoints import H36M, KeypointSet
 
@@ -56,13 +57,12 @@ def frame_errors(
     pred = np.asarray(pred, dtype=np.float64)
     if gt.ndim != 3 or gt.shape[1:] != (len(kset), 3):
         raise ValueError(f"gt: expected shape (N, {len(kset)}, 3), got {gt.shape}")
-    root = kset.index(kset.root)
-    gt = gt - gt[:, root : root + 1]
+    gt = root_relative(gt, kset)
     n = len(gt)
     if scheme == "videopose3d":
         if pred.shape != gt.shape:
             raise ValueError(f"pred: expected shape {gt.shape}, got {pred.shape}")
-        pred = pred - pred[:, root : root + 1]
+        pred = root_relative(pred, kset)
         return {m: METRICS[m](pred, gt) for m in metrics}
     idx = clip_indices(n, clip_len, clip_len, tail="drop" if n >= clip_len else "resample")
     if pred.shape == gt.shape:
@@ -74,7 +74,7 @@ def frame_errors(
             f"pred: expected {gt.shape} per frame or {(len(idx), clip_len) + gt.shape[1:]} "
             f"clips, got {pred.shape}"
         )
-    pred_clips = pred_clips - pred_clips[..., root : root + 1, :]
+    pred_clips = root_relative(pred_clips, kset)
     gt_clips = gt[idx]
     count = np.zeros(n)
     np.add.at(count, idx.ravel(), 1.0)

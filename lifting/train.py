@@ -32,7 +32,7 @@ from flax import nnx
 from safetensors.numpy import load_file, save_file
 
 from lifting.checkpoint import load_weights, save_checkpoint
-from lifting.data.dataset import ClipData
+from lifting.data.dataset import ClipData, root_relative
 from lifting.losses import LossWeights, lifter_loss
 from lifting.metrics import mpjpe, p_mpjpe
 
@@ -155,10 +155,8 @@ def predict(model: nnx.Module, inputs: np.ndarray, batch_size: int = 64) -> np.n
 
 def evaluate_clips(model: nnx.Module, data: ClipData, batch_size: int = 64) -> dict[str, float]:
     """Protocol-1/2 errors in millimetres over all frames of the clips (root-relative)."""
-    pred = predict(model, data.inputs, batch_size)
-    root = data.kset.index(data.kset.root)
-    pred = pred - pred[..., root : root + 1, :]
-    gt = data.targets
+    pred = root_relative(predict(model, data.inputs, batch_size), data.kset)
+    gt = root_relative(data.targets, data.kset)
     return {
         "mpjpe_mm": float(1000 * mpjpe(pred, gt).mean()),
         "p_mpjpe_mm": float(1000 * p_mpjpe(pred, gt).mean()),

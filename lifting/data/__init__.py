@@ -2,7 +2,14 @@
 
 from lifting.data.augment import flip_pose, random_flip
 from lifting.data.clips import clip_indices, motionbert_split_clips, resample_indices
-from lifting.data.dataset import ClipData, make_clips, sequence_input, sequence_target
+from lifting.data.dataset import (
+    ClipData,
+    make_clips,
+    root_indices,
+    root_relative,
+    sequence_input,
+    sequence_target,
+)
 from lifting.data.h36m import (
     ACTIONS,
     TEST_SUBJECTS,
@@ -44,6 +51,8 @@ __all__ = [
     "random_camera",
     "random_flip",
     "resample_indices",
+    "root_indices",
+    "root_relative",
     "sequence_input",
     "sequence_target",
     "virtual_camera_sequences",

@@ -18,18 +18,32 @@ from lifting.normalize import normalize_input
 from wholebody.keypoints import H36M, KeypointSet
 
 
+def root_indices(kset: KeypointSet) -> np.ndarray:
+    """Joints whose mean is the root: the set's root, else the two hips (COCO sets)."""
+    if kset.root is not None:
+        return kset.indices([kset.root])
+    if "left_hip" in kset and "right_hip" in kset:
+        return kset.indices(["left_hip", "right_hip"])
+    raise ValueError(f"{kset.name}: no root joint and no left_hip/right_hip to define one")
+
+
+def root_relative(x, kset: KeypointSet) -> np.ndarray:
+    """``(..., J, 3)`` minus the root point of each frame (see `root_indices`)."""
+    x = np.asarray(x)
+    return x - x[..., root_indices(kset), :].mean(axis=-2, keepdims=True)
+
+
 def sequence_input(seq: PoseSequence, input_norm: str = "screen") -> np.ndarray:
     """``(T, J, 3)`` normalised model input of a whole sequence (bbox = over the sequence)."""
     return normalize_input(seq.keypoints2d, seq.scores, seq.width, seq.height, input_norm)
 
 
 def sequence_target(seq: PoseSequence, kset: KeypointSet = H36M) -> np.ndarray:
-    """``(T, J, 3)`` root-relative camera-frame joints in metres (root joint by name)."""
+    """``(T, J, 3)`` root-relative camera-frame joints in metres (root by name, see
+    `root_indices`)."""
     if seq.num_joints != len(kset):
         raise ValueError(f"{seq.name}: expected J={len(kset)} ({kset.name}), got {seq.num_joints}")
-    root = kset.index(kset.root)
-    kp3 = seq.keypoints3d
-    return (kp3 - kp3[:, root : root + 1]).astype(np.float32)
+    return root_relative(seq.keypoints3d, kset).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)

@@ -226,3 +226,15 @@ def test_virtual_cameras_and_clips():
     np.testing.assert_allclose(data.targets[..., H36M.index("pelvis"), :], 0.0)
     with pytest.raises(ValueError, match=r"\(T, J, 3\)"):
         virtual_camera_sequences([np.zeros((4, 17))], 1, rng)
+
+
+def test_root_for_sets_without_a_root_joint():
+    from lifting.data import root_indices, root_relative
+    from wholebody.keypoints import COCO_WHOLEBODY
+
+    assert list(root_indices(H36M)) == [H36M.index("pelvis")]
+    hips = root_indices(COCO_WHOLEBODY)
+    assert [COCO_WHOLEBODY.names[i] for i in hips] == ["left_hip", "right_hip"]
+    x = np.random.default_rng(0).normal(size=(2, 133, 3))
+    r = root_relative(x, COCO_WHOLEBODY)
+    np.testing.assert_allclose(r[:, hips].mean(axis=1), 0.0, atol=1e-12)
