@@ -70,18 +70,24 @@ def encode_simcc(
 
 
 def decode_simcc(
-    simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float = 2.0
+    simcc_x: np.ndarray,
+    simcc_y: np.ndarray,
+    split_ratio: float = 2.0,
+    score_mode: str = "min",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Argmax decoding as MMPose ``get_simcc_maximum``.
 
     Args:
         simcc_x: (..., K, Wx) logits; simcc_y: (..., K, Wy).
         split_ratio: bins per pixel.
+        score_mode: "min" = min(max_x, max_y) (MMPose, DWPose); "mean" = their average (rtmlib).
 
     Returns:
         keypoints (..., K, 2) crop pixels (bin / r; -1 / r where the score is <= 0) and
-        scores (..., K) = min(max_x, max_y) of the raw logits (not a probability; may exceed 1).
+        scores (..., K) of the raw logits (not a probability; may exceed 1).
     """
+    if score_mode not in ("min", "mean"):
+        raise ValueError(f"score_mode must be 'min' or 'mean', got {score_mode!r}")
     sx = np.asarray(simcc_x, dtype=np.float32)
     sy = np.asarray(simcc_y, dtype=np.float32)
     if sx.ndim < 2 or sy.ndim != sx.ndim or sx.shape[:-1] != sy.shape[:-1]:
@@ -89,7 +95,10 @@ def decode_simcc(
     if sx.shape[-1] == 0 or sy.shape[-1] == 0:
         raise ValueError(f"simcc_x/simcc_y: empty bin axis, got {sx.shape}, {sy.shape}")
     locs = np.stack([sx.argmax(-1), sy.argmax(-1)], axis=-1).astype(np.float32)
-    scores = np.minimum(sx.max(-1), sy.max(-1))
+    if score_mode == "min":
+        scores = np.minimum(sx.max(-1), sy.max(-1))
+    else:
+        scores = 0.5 * (sx.max(-1) + sy.max(-1))
     scores = np.where(np.isnan(scores), 0.0, scores).astype(np.float32)
     locs[scores <= 0] = -1
     return locs / np.float32(split_ratio), scores
