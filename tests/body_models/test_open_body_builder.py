@@ -147,6 +147,29 @@ def test_vertex_order_places_picks_at_smplx_ids():
         keypoints.smplx_vertex_order(12000, picks)
 
 
+def test_build_command_rejects_bad_arguments(tmp_path):
+    from experiments.build_open_body import main
+
+    with pytest.raises(SystemExit):
+        main(["--samples", "10", "--fit-samples", "10", "--run-dir", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        main(["--samples", "many"])
+
+
+def test_rest_shapes_rejects_wrong_phenotype_shape():
+    from types import SimpleNamespace
+
+    from body_models.open_body.anny_source import rest_shapes, to_smplx_frame
+
+    fake = SimpleNamespace(phenotype_labels=["gender", "age"])
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        rest_shapes(fake, np.zeros((4, 3)))
+    # Anny (Z up, facing -Y) -> SMPL-X (Y up, facing +Z): up and forward map correctly.
+    np.testing.assert_allclose(to_smplx_frame(np.array([0.0, 0.0, 1.0])), [0, 1, 0])
+    np.testing.assert_allclose(to_smplx_frame(np.array([0.0, -1.0, 0.0])), [0, 0, 1])
+    np.testing.assert_allclose(to_smplx_frame(np.array([1.0, 0.0, 0.0])), [1, 0, 0])
+
+
 @pytest.mark.slow
 def test_rebuild_matches_shipped_file(tmp_path):
     """Rebuilding from anny (a few minutes) reproduces the shipped file (deterministic)."""
