@@ -112,16 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(config, f, indent=1)
     os.replace(tmp, run_dir / "config.json")
     steps = -(-len(dataset) // args.batch_size) * args.epochs
-    bar = tqdm(total=steps, desc=args.run_name, unit="step")
+    bar = tqdm(total=steps, desc=args.run_name, unit="step", mininterval=1.0)
 
     def progress(info: dict) -> None:
         if "epoch_end" in info:
             if "eval" in info:
                 tqdm.write(f"epoch {info['epoch_end']}: {json.dumps(info['eval'])}")
             return
-        bar.n = info["step"]
-        bar.set_postfix(loss=f"{info['loss']:.4f}", lr=f"{info['lr']:.2e}")
-        bar.refresh()
+        bar.set_postfix(loss=f"{info['loss']:.4f}", lr=f"{info['lr']:.2e}", refresh=False)
+        bar.update(info["step"] - bar.n)
 
     try:
         state = train(model, dataset, train_cfg, run_dir, resume=args.resume, callback=progress,
