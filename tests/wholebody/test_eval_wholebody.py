@@ -94,3 +94,12 @@ def test_bad_inputs(tmp_path):
     # no predictions at all: AP 0 where ground truth exists
     empty = evaluate_wholebody(gt, [])
     assert empty["body"]["AP"] == 0.0 and empty["body"]["AR"] == 0.0
+
+
+def test_non_finite_results_are_rejected():
+    gt, results = make_eval_set(num_images=5, seed=1)
+    nan_kpt = {**results[0], "keypoints": [float("nan")] + results[0]["keypoints"][1:]}
+    with pytest.raises(ValueError, match="result 0: keypoints must be finite"):
+        evaluate_wholebody(gt, [nan_kpt])
+    with pytest.raises(ValueError, match="score must be finite"):
+        evaluate_wholebody(gt, [{**results[0], "score": float("inf")}])

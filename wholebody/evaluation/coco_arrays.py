@@ -90,6 +90,9 @@ def _stack_parts(anns: list[dict], what: str) -> np.ndarray:
                     raise ValueError(f"{what} {i}: {field!r} expected {size} numbers, got {got}")
             raise ValueError(f"{what}s: {field!r} holds non-numeric values")
         out[:, idx] = vals.reshape(len(anns), len(idx), 3)
+    bad = ~np.isfinite(out).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(f"{what} {int(np.flatnonzero(bad)[0])}: keypoints must be finite numbers")
     return out
 
 
@@ -161,6 +164,10 @@ def detection_arrays(results, gt: GroundTruthArrays) -> DetectionArrays:
         span = body[..., :2].max(axis=1) - body[..., :2].min(axis=1)
         area = span[:, 0] * span[:, 1]
     base = np.array([r["score"] for r in results], dtype=np.float64)
+    if not np.isfinite(base).all():
+        raise ValueError(
+            f"result {int(np.flatnonzero(~np.isfinite(base))[0])}: score must be finite"
+        )
     scores = {"score": base}
     for key in PART_SCORE_KEYS.values():
         if key != "score" and any(key in r for r in results):
