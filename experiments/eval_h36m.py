@@ -2,12 +2,17 @@
 
     python -m experiments.eval_h36m --data DIR --predictions PRED.npz [--out M.json]
     python -m experiments.eval_h36m --data DIR --checkpoint CKPT [--keypoints2d FILE.npz]
+    python -m experiments.eval_h36m --motionbert-pkl h36m_sh_conf_cam_source_final.pkl \
+        --checkpoint MB_ft_h36m.bin --flip-tta
 
 DIR holds VideoPose3D's ``data_3d_h36m.npz``. PRED.npz holds one array per sequence, key
 ``"{subject}/{action}/{camera_index}"`` (e.g. ``"S9/Directions 1/0"``), shape (N, 17, 3),
 metres, camera frame, every frame. Protocol #1 (MPJPE) and #2 (P-MPJPE) are printed per
 action in mm; averages go to ``--out`` as JSON. ``--scheme motionbert`` scores only the frames
-of non-overlapping ``--clip-len`` clips (see ``lifting.protocol``).
+of non-overlapping ``--clip-len`` clips (see ``lifting.protocol``). ``--motionbert-pkl``
+reproduces MotionBERT's own evaluation (SH detections with confidence, 2.5D factor, three S9
+sequences excluded) for checkpoints that predict in its network space (converted MotionBERT
+weights).
 """
 
 from __future__ import annotations
@@ -52,11 +57,15 @@ def load_predictions(path: Path) -> dict[str, np.ndarray]:
 
 def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: int = 32):
     """Run a trained lifter over whole sequences (overlapping clips, predictions averaged)."""
-    from lifting import load_checkpoint
     from lifting.train import predict
 
-    model = load_checkpoint(checkpoint)
+    model = load_lifter(checkpoint)
     meta = model.config.meta
+    if meta.get("output_unit", "m") != "m":
+        raise ValueError(
+            f"{checkpoint} predicts in {meta['output_unit']!r} units, not metres: score it "
+            "with --motionbert-pkl (MotionBERT's network space and 2.5D factors)"
+        )
     input_norm = meta.get("input_norm", "screen")
     n = int(meta.get("clip_len", model.config.maxlen))
     out = {}
@@ -76,12 +85,47 @@ def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: i
     return out
 
 
+def load_lifter(checkpoint: Path):
+    """A lifting checkpoint, or a MotionBERT ``.bin``/``.pth`` converted on the fly."""
+    from lifting import load_checkpoint
+
+    if not checkpoint.exists():
+        raise ValueError(f"lifter checkpoint not found: {checkpoint}")
+    if checkpoint.suffix in (".bin", ".pth", ".pt"):
+        from lifting.convert_motionbert import load_motionbert
+
+        return load_motionbert(checkpoint)
+    return load_checkpoint(checkpoint)
+
+
+def eval_motionbert_pkl(args):
+    """MotionBERT's protocol on its pickle's test split -> `ActionTable` in mm."""
+    from lifting.data import load_motionbert_pkl, motionbert_split_clips
+    from lifting.protocol import evaluate_motionbert_split
+    from lifting.train import predict
+
+    if args.checkpoint is None:
+        raise ValueError("--motionbert-pkl needs --checkpoint (MotionBERT-space predictions)")
+    test = load_motionbert_pkl(args.motionbert_pkl)["test"]
+    model = load_lifter(args.checkpoint)
+    clip_len = int(model.config.meta.get("clip_len", min(args.clip_len, model.config.maxlen)))
+    idx = motionbert_split_clips(test.source, clip_len, clip_len)
+    x = test.normalized_input()[idx]
+    pred = predict(model, x, args.batch_size)
+    if args.flip_tta:
+        pred = 0.5 * (pred + flip_pose(predict(model, flip_pose(x), args.batch_size)))
+    return evaluate_motionbert_split(test, pred, idx)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="wbmocap eval-h36m", description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, required=True, help="directory with data_3d_h36m.npz")
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data", type=Path, help="directory with data_3d_h36m.npz")
+    data.add_argument("--motionbert-pkl", type=Path, help="MotionBERT's H36M pickle")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--predictions", type=Path, help="PRED.npz (see above)")
-    src.add_argument("--checkpoint", type=Path, help="lifter checkpoint to predict with")
+    src.add_argument("--checkpoint", type=Path, help="lifter checkpoint (or MotionBERT .bin)")
+    p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
     p.add_argument("--keypoints2d", help="2D npz in --data for --checkpoint (default: GT proj.)")
     p.add_argument("--flip-tta", action="store_true", help="flip test-time augmentation")
     p.add_argument("--out", type=Path, help="write averages and the table as JSON")
@@ -92,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     subjects = [s for s in args.subjects.split(",") if s]
     try:
+        if args.motionbert_pkl is not None:
+            return _report(eval_motionbert_pkl(args), args, "motionbert-pkl", scale=1.0)
         pos3d = load_h36m_3d(args.data / "data_3d_h36m.npz")
         gt = ground_truth_camera_frame(pos3d, subjects)
         if args.predictions is not None:
@@ -99,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pos2d = load_h36m_2d(args.data / args.keypoints2d)[0] if args.keypoints2d else None
             seqs = h36m_sequences(pos3d, pos2d, subjects)
-            preds = predict_sequences(args.checkpoint, seqs, args.flip_tta)
+            preds = predict_sequences(args.checkpoint, seqs, args.flip_tta, args.batch_size)
         actions = {k: action_group(k.split("/")[1]) for k in gt}
         table = evaluate_sequences(
             preds, gt, actions, args.scheme, args.clip_len, ("mpjpe", "p_mpjpe"), args.exclude
@@ -107,14 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(table.format(scale=1000.0, unit="mm"))
+    return _report(table, args, args.scheme, scale=1000.0, subjects=subjects)
+
+
+def _report(table, args, scheme: str, scale: float, subjects=None) -> int:
+    """Print the table (mm) and write the JSON summary to ``--out``."""
+    print(table.format(scale=scale, unit="mm"))
     result = {
-        "scheme": args.scheme,
+        "scheme": scheme,
         "subjects": subjects,
-        "mpjpe_mm": 1000 * table.average("mpjpe"),
-        "p_mpjpe_mm": 1000 * table.average("p_mpjpe"),
+        "mpjpe_mm": scale * table.average("mpjpe"),
+        "p_mpjpe_mm": scale * table.average("p_mpjpe"),
         "per_action_mm": {
-            m: {a: 1000 * v for a, v in per.items()} for m, per in table.errors.items()
+            m: {a: scale * v for a, v in per.items()} for m, per in table.errors.items()
         },
         "frames": table.frames,
     }

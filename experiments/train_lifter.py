@@ -136,7 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     run_dir = args.runs_dir / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    meta = {"input_norm": args.input_norm, "clip_len": args.clip_len, "keypoint_set": "h36m"}
+    meta = {
+        "input_norm": args.input_norm,
+        "clip_len": args.clip_len,
+        "keypoint_set": "h36m",
+        "output_unit": "m",
+        "root_relative": True,
+    }
     record = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "train": config_dict(cfg),

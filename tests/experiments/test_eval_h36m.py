@@ -96,3 +96,43 @@ def test_predict_with_checkpoint_and_flip_tta(h36m_dir, tmp_path):
     res = json.loads(out.read_text())
     assert res["frames"] == {"Directions": 24, "Walking": 36}
     assert np.isfinite(res["mpjpe_mm"]) and res["p_mpjpe_mm"] <= res["mpjpe_mm"] + 1e-6
+
+
+@pytest.mark.slow
+def test_motionbert_pickle_mode(h36m_dir, tmp_path, capsys):
+    import pickle
+
+    from flax import nnx
+
+    import lifting
+    from lifting.checkpoint import save_checkpoint
+
+    rng = np.random.default_rng(0)
+    sources = ["s_09_act_02_subact_01_ca_01"] * 9 + ["s_11_act_03_subact_01_ca_03"] * 5
+    n = len(sources)
+    kp3 = rng.uniform(100, 900, (n, 17, 3)).astype(np.float32)
+    split = {
+        "joint_2d": kp3[..., :2],
+        "confidence": np.ones((n, 17), np.float32),
+        "joint3d_image": kp3,
+        "camera_name": ["54138969"] * 9 + ["58860488"] * 5,
+        "source": sources,
+        "action": ["Directions"] * 9 + ["Discussion"] * 5,
+        "2.5d_factor": np.full(n, 4.0),
+        "joints_2.5d_image": kp3 * 4.0,
+    }
+    pkl = tmp_path / "mb.pkl"
+    pkl.write_bytes(pickle.dumps({"train": split, "test": split}))
+    model = lifting.create_model("tiny", rngs=nnx.Rngs(0))
+    meta = {"clip_len": 4, "output_unit": "normalized"}
+    ckpt = save_checkpoint(model, tmp_path / "ckpt", meta=meta)
+    out = tmp_path / "m.json"
+    argv = ["--motionbert-pkl", str(pkl), "--checkpoint", str(ckpt), "--out", str(out)]
+    assert main(argv + ["--flip-tta"]) == 0
+    res = json.loads(out.read_text())
+    # clips of 4: S9 [0..3], [4..7] (tail frame 8 dropped); S11 is the last sequence: [9..12]
+    assert res["frames"] == {"Directions": 8, "Discussion": 4}
+    assert np.isfinite(res["mpjpe_mm"])
+    # a normalised-output checkpoint cannot be scored in metres on the VideoPose3D data
+    assert main(["--data", str(h36m_dir), "--checkpoint", str(ckpt)]) == 2
+    assert "not metres" in capsys.readouterr().err
