@@ -221,3 +221,23 @@ def test_notice_and_metadata():
     assert len(explained) == 10 and (np.diff(explained) <= 0).all() and explained.sum() <= 1
     assert len(meta["expression_explained_variance"]) == 10
     assert set(meta["bone_to_joint"].values()) == set(NAMES)
+
+
+def test_jaw_and_eye_poses_move_the_right_parts(arrays):
+    from body_models.forward import body_forward
+    from body_models.model_file import load_model_file
+
+    model = load_model_file(NPZ)
+    jaw = np.array([[0.0, 0, 0], [0.3, 0, 0]])  # positive pitch opens the mouth (SMPL-X)
+    out = body_forward(model, {"jaw_pose": jaw}, vertices=True)
+    kp = out.keypoints
+    lower_lip, upper_lip, nose = (COCO_WHOLEBODY.index(f"face-{i}") for i in (57, 51, 30))
+    assert kp[1, lower_lip, 1] < kp[0, lower_lip, 1] - 0.01  # the lower lip drops > 1 cm
+    np.testing.assert_allclose(kp[1, [upper_lip, nose]], kp[0, [upper_lip, nose]], atol=1e-5)
+    eye = np.array([[0.0, 0, 0], [0.0, 0.4, 0]])
+    out = body_forward(model, {"leye_pose": eye}, vertices=True)
+    disp = np.linalg.norm(out.vertices[1] - out.vertices[0], axis=1)
+    moved = disp > 1e-5
+    assert moved.sum() > 20
+    assert (arrays["weights"][moved, NAMES.index("left_eye_smplhf")] > 0).all()
+    assert (arrays["v_template"][moved, 0] > 0).all()  # the subject's left eye is at +X
