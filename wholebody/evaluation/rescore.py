@@ -2,7 +2,7 @@
 
 Rescoring: ``score = box_score * mean(keypoint scores > 0.2)`` (0 when none passes).
 OKS-NMS: per image, keep the best-scoring person and drop others whose OKS with it exceeds
-``thr`` (0.9), with the OKS area the mean of the two people's keypoint-box areas.
+``thr`` (0.9), with the OKS area the mean of the two people's areas (given, or keypoint-box).
 """
 
 from __future__ import annotations
@@ -70,12 +70,19 @@ def rescore_and_nms(
     nms_threshold: float | None = 0.9,
 ) -> list[dict]:
     """Results records rescored (``bbox_score`` if present, else ``score``, as the box score)
-    and OKS-NMS-filtered per image with the 133 whole-body sigmas."""
+    and OKS-NMS-filtered per image with the 133 whole-body sigmas. The NMS area is each
+    record's ``area`` when all records have one (MMPose: the crop box area), else the area of
+    the box spanned by its keypoints."""
     if not records:
         return []
     arr = arrays_from_records(records)
     box = np.array([r.get("bbox_score", r["score"]) for r in records], dtype=np.float64)
     new_scores = rescore_bbox_keypoint(box, arr["scores"], keypoint_threshold)
+    # MMPose uses the crop-box area (bbox_scales) when known, else the keypoints' box area
+    if all("area" in r for r in records):
+        areas = np.array([r["area"] for r in records], dtype=np.float64)
+    else:
+        areas = keypoint_areas(arr["keypoints"])
     keep_all = []
     for image_id in np.unique(arr["image_ids"]):
         idx = np.flatnonzero(arr["image_ids"] == image_id)
@@ -83,9 +90,7 @@ def rescore_and_nms(
             keep_all.extend(idx)
             continue
         kp = arr["keypoints"][idx]
-        keep = oks_nms(
-            kp, new_scores[idx], keypoint_areas(kp), COCO_WHOLEBODY.sigmas, nms_threshold
-        )
+        keep = oks_nms(kp, new_scores[idx], areas[idx], COCO_WHOLEBODY.sigmas, nms_threshold)
         keep_all.extend(idx[keep])
     keep_all = np.array(sorted(keep_all), dtype=np.int64)
     out = records_from_arrays(
