@@ -2,6 +2,8 @@
 
     python -m experiments.train_lifter --data DIR [--keypoints2d data_2d_h36m_cpn_ft_h36m_dbb.npz]
     python -m experiments.train_lifter --cmu [BVH ...] --preset small --epochs 20
+    python -m experiments.train_lifter --motionbert-pkl h36m_sh_conf_cam_source_final.pkl \
+        --preset motionbert --clip-len 243 --batch-size 32 --lr 2e-4 --epochs 120
     python -m experiments.train_lifter ... --name NAME --resume
 
 Writes ``runs/NAME/config.json``, ``metrics.jsonl`` (one line per epoch, validation MPJPE in
@@ -73,6 +75,34 @@ def cmu_clips(args) -> tuple[ClipData, ClipData]:
     return _clips(*cmu_sequences(args), args)
 
 
+def motionbert_clips(args):
+    """MotionBERT's pickle: train clips in its network space (root-relative 2.5D) and a
+    validation function running its protocol on the test split (mm)."""
+    from lifting.data import load_motionbert_pkl, motionbert_split_clips
+    from lifting.protocol import evaluate_motionbert_split
+    from lifting.train import predict
+
+    data = load_motionbert_pkl(args.motionbert_pkl)
+    train_split, test = data["train"], data["test"]
+    idx = motionbert_split_clips(
+        train_split.source, args.clip_len, args.stride or args.clip_len // 3
+    )
+    if args.max_clips and len(idx) > args.max_clips:
+        idx = idx[np.random.default_rng(args.seed).choice(len(idx), args.max_clips, False)]
+    y = train_split.normalized_target()[idx]
+    train_data = ClipData(
+        train_split.normalized_input()[idx], y - y[..., :1, :], np.zeros(len(idx))
+    )
+    test_idx = motionbert_split_clips(test.source, args.clip_len, args.clip_len)
+    test_x = test.normalized_input()[test_idx]
+
+    def val_fn(model) -> dict[str, float]:
+        table = evaluate_motionbert_split(test, predict(model, test_x), test_idx)
+        return {"val_mpjpe_mm": table.average("mpjpe"), "val_p_mpjpe_mm": table.average("p_mpjpe")}
+
+    return train_data, val_fn
+
+
 def _clips(train_seqs, val_seqs, args) -> tuple[ClipData, ClipData]:
     stride = args.stride or max(1, args.clip_len // 3)
     train_data = make_clips(train_seqs, args.clip_len, stride, "resample", args.input_norm)
@@ -90,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="directory with VideoPose3D's data_3d_h36m.npz")
     src.add_argument("--cmu", nargs="*", type=Path, help="CMU BVH files (default: assimp's)")
+    src.add_argument("--motionbert-pkl", type=Path, help="MotionBERT's H36M pickle (SH + conf)")
     p.add_argument("--keypoints2d", help="2D npz in --data (default: projected ground truth)")
     p.add_argument("--preset", default="small", help="lifter preset (tiny, small, ...)")
     p.add_argument("--epochs", type=int, default=20)
@@ -122,8 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"--clip-len {args.clip_len} exceeds the preset's maxlen {model_cfg.maxlen}"
         )
-    train_data, val_data = cmu_clips(args) if args.data is None else h36m_clips(args)
-    log.info("clips: %d train, %d validation", len(train_data), len(val_data))
+    val_fn = None
+    if args.motionbert_pkl is not None:
+        train_data, val_fn = motionbert_clips(args)
+        val_data = None
+    elif args.data is not None:
+        train_data, val_data = h36m_clips(args)
+    else:
+        train_data, val_data = cmu_clips(args)
+    n_val = len(val_data) if val_data is not None else 0
+    log.info("clips: %d train, %d validation", len(train_data), n_val)
     cfg = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -140,15 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         "input_norm": args.input_norm,
         "clip_len": args.clip_len,
         "keypoint_set": "h36m",
-        "output_unit": "m",
+        "output_unit": "m" if args.motionbert_pkl is None else "normalized",
         "root_relative": True,
     }
+    if args.motionbert_pkl is not None:
+        meta["input_norm"] = "screen"  # MotionBERT's H36M inputs are screen-normalised
     record = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "train": config_dict(cfg),
         "model": dataclasses.asdict(model_cfg),
         "meta": meta,
-        "clips": {"train": len(train_data), "validation": len(val_data)},
+        "clips": {"train": len(train_data), "validation": n_val},
     }
     record["args"]["cmu"] = [str(p) for p in args.cmu] if args.cmu is not None else None
     (run_dir / "config.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -163,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             bar.update(1)
             bar.set_postfix(loss=f"{rec['loss']:.4f}", val_mm=f"{rec.get('val_mpjpe_mm', 0):.1f}")
 
-    history = train(model, train_data, cfg, run_dir, val_data, meta, args.resume, progress)
+    history = train(model, train_data, cfg, run_dir, val_data, meta, args.resume, progress, val_fn)
     bar.close()
     if history:
         last = history[-1]

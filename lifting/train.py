@@ -235,6 +235,7 @@ def train(
     meta: dict[str, Any] | None = None,
     resume: bool = False,
     callback: Callable[[dict], None] | None = None,
+    val_fn: Callable[[nnx.Module], dict[str, float]] | None = None,
 ) -> list[dict]:
     """Train ``model`` in place on clip data; returns one record per epoch run now.
 
@@ -246,6 +247,8 @@ def train(
         resume: continue from ``run_dir/checkpoints/last`` if it exists.
         callback: called with ``{"epoch", "step", "loss", "steps_per_epoch"}`` after every
             step and with the epoch record (key ``"record"``) after every epoch.
+        val_fn: custom validation ``model -> {name: value}`` merged into each epoch record
+            (e.g. MotionBERT's protocol); runs in addition to ``val_data``.
     """
     if len(data) == 0:
         raise ValueError("train: expected at least one training clip, got none")
@@ -283,6 +286,8 @@ def train(
         if val_data is not None:
             val = evaluate_clips(model, val_data, config.eval_batch_size)
             record.update({f"val_{k}": v for k, v in val.items()})
+        if val_fn is not None:
+            record.update(val_fn(model))
         history.append(record)
         if run_dir is not None:
             save_train_state(ckpt, model, optimizer, epoch + 1, meta)

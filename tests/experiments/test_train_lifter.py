@@ -38,3 +38,39 @@ def test_train_lifter_h36m_dir_and_resume(tmp_path):
     assert config["clips"]["train"] == 4 * 5 and config["clips"]["validation"] == 4 * 3
     meta = read_config(run / "checkpoints" / "last").meta
     assert meta["input_norm"] == "bbox" and meta["clip_len"] == 9
+
+
+@pytest.mark.slow
+def test_train_lifter_motionbert_pickle(tmp_path):
+    import pickle
+
+    rng = np.random.default_rng(0)
+
+    def split(sources, test):
+        n = len(sources)
+        kp3 = rng.uniform(300, 700, (n, 17, 3)).astype(np.float32)
+        out = {
+            "joint_2d": kp3[..., :2],
+            "confidence": rng.uniform(0.5, 1, (n, 17)).astype(np.float32),
+            "joint3d_image": kp3,
+            "camera_name": ["54138969"] * n,
+            "source": sources,
+        }
+        if test:
+            out.update({"action": ["Walking"] * n, "2.5d_factor": np.full(n, 4.0)})
+            out["joints_2.5d_image"] = kp3 * 4.0
+        return out
+
+    train_src = ["s_01_act_02_subact_01_ca_01"] * 30
+    test_src = ["s_09_act_14_subact_01_ca_01"] * 18
+    pkl = tmp_path / "mb.pkl"
+    pkl.write_bytes(pickle.dumps({"train": split(train_src, False), "test": split(test_src, True)}))
+    argv = ["--motionbert-pkl", str(pkl), "--preset", "tiny", "--clip-len", "9", "--epochs", "1"]
+    argv += ["--batch-size", "4", "--name", "mb", "--runs-dir", str(tmp_path / "runs")]
+    assert main(argv) == 0
+    run = tmp_path / "runs" / "mb"
+    config = json.loads((run / "config.json").read_text())
+    assert config["clips"]["train"] == 8  # 30 frames, clips of 9 at stride 3: starts 0..21
+    rec = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert np.isfinite(rec["val_mpjpe_mm"]) and rec["val_mpjpe_mm"] > 0
+    assert read_config(run / "checkpoints" / "last").meta["output_unit"] == "normalized"
