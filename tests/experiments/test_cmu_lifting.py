@@ -27,6 +27,14 @@ def test_cmu_files_give_plausible_h36m_skeletons():
     assert 1.2 < np.median(height) < 1.9
     femur = np.linalg.norm(world[:, 1] - world[:, 2], axis=-1)
     np.testing.assert_allclose(femur, femur[0], rtol=1e-6)  # rigid bones
+    # y-up world seen by virtual cameras: the person stands upright in every image
+    from lifting.data import virtual_camera_sequences
+    from wholebody.keypoints import H36M
+
+    for seq in virtual_camera_sequences([world], 4, np.random.default_rng(0)):
+        head = seq.keypoints2d[:, H36M.index("head"), 1]
+        ankle = seq.keypoints2d[:, H36M.index("left_ankle"), 1]
+        assert np.all(head < ankle) and np.all(seq.keypoints3d[..., 2] > 1.0)
 
 
 @pytest.mark.slow
