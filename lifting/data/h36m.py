@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lifting.data.h36m_cameras import CAMERA_IDS, camera_resolution, h36m_camera
+from lifting.data.h36m_cameras import CAMERA_IDS, camera_resolution, h36m_camera, project_h36m
 from lifting.data.sequence import PoseSequence
 from wholebody.keypoints import H36M
 
@@ -142,9 +142,10 @@ def h36m_sequences(
 ) -> list[PoseSequence]:
     """One `PoseSequence` per subject, action and camera, H36M-17, camera frame.
 
-    Without ``positions_2d`` the 2D is the projection of the 3D (with lens distortion), i.e.
-    ground-truth 2D. 2D tracks longer than the mocap are truncated to the mocap length.
-    Sequences named in ``VIDEOPOSE3D_EXCLUDED`` are skipped.
+    Without ``positions_2d`` the 2D is the projection of the 3D with VideoPose3D's lens model
+    (`project_h36m`), i.e. the ground-truth 2D of ``data_2d_h36m_gt.npz``. 2D tracks longer
+    than the mocap are truncated to the mocap length. Sequences named in
+    ``VIDEOPOSE3D_EXCLUDED`` are skipped.
     """
     seqs = []
     for subject in subjects:
@@ -158,7 +159,7 @@ def h36m_sequences(
                 camera = h36m_camera(subject, cam)
                 kp3 = camera.world_to_camera(world).astype(np.float32)
                 if positions_2d is None:
-                    kp2 = camera.project(kp3)
+                    kp2 = project_h36m(kp3, subject, cam)
                 else:
                     try:
                         kp2 = positions_2d[subject][action][cam]

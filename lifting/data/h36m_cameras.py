@@ -142,3 +142,26 @@ def h36m_camera(subject: str, camera: int, distortion: bool = True) -> Camera:
     return Camera(
         fx, fy, cx, cy, w, h, R=R, t=-R @ centre, dist=(k1, k2, p1, p2, k3) if distortion else None
     )
+
+
+def project_h36m(points_cam, subject: str, camera: int) -> np.ndarray:
+    """``(..., 3)`` camera-frame points -> ``(..., 2)`` pixels with VideoPose3D's lens model.
+
+    This is the model that made ``data_2d_h36m_gt.npz`` (``common/camera.py project_to_2d``),
+    which differs slightly from OpenCV's tangential terms: with x, y = X/Z, Y/Z clamped to
+    [-1, 1], r^2 = x^2 + y^2, radial = 1 + k1 r^2 + k2 r^4 + k3 r^6, tan = p1 x + p2 y:
+    x' = x (radial + tan) + p1 r^2, y' = y (radial + tan) + p2 r^2, u = fx x' + cx.
+    """
+    h36m_camera(subject, camera)  # validates subject and camera index
+    fx, fy, cx, cy, k1, k2, k3, p1, p2, _, _ = INTRINSICS[CAMERA_IDS[camera]]
+    p = np.asarray(points_cam, dtype=np.float64)
+    if p.ndim < 1 or p.shape[-1] != 3:
+        raise ValueError(f"points_cam: expected shape (..., 3), got {p.shape}")
+    if np.any(p[..., 2] <= 0):
+        raise ValueError("project_h36m: expected points in front of the camera (z > 0)")
+    xy = np.clip(p[..., :2] / p[..., 2:3], -1.0, 1.0)
+    r2 = np.sum(xy * xy, axis=-1, keepdims=True)
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    tan = p1 * xy[..., :1] + p2 * xy[..., 1:]
+    xy_d = xy * (radial + tan) + np.array([p1, p2]) * r2
+    return xy_d * np.array([fx, fy]) + np.array([cx, cy])
