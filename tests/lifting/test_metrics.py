@@ -97,3 +97,18 @@ def test_wholebody_alignment_by_name(rng):
     np.testing.assert_allclose(errs["all"], 0.05 * 21 / n_all)
     with pytest.raises(ValueError, match="J=133"):
         wholebody_errors(np.zeros((1, 17, 3)), np.zeros((1, 17, 3)))
+
+
+def test_procrustes_matches_scipy_kabsch_plus_scale(rng):
+    # Independent route: scipy's proper-rotation Kabsch on centred points, then the
+    # least-squares scale s = sum <g0, R p0> / sum |p0|^2.
+    for _ in range(5):
+        gt = rng.normal(size=(17, 3))
+        pred = gt @ Rotation.random(random_state=rng.integers(1 << 30)).as_matrix().T * 0.7
+        pred = pred + 0.2 * rng.normal(size=gt.shape)
+        p0, g0 = pred - pred.mean(0), gt - gt.mean(0)
+        rot, _ = Rotation.align_vectors(g0, p0)
+        rp = rot.apply(p0)
+        s = np.sum(g0 * rp) / np.sum(p0 * p0)
+        expect = s * rp + gt.mean(0)
+        np.testing.assert_allclose(procrustes_align(pred[None], gt[None])[0], expect, atol=1e-9)
