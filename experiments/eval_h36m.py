@@ -118,12 +118,18 @@ def eval_motionbert_pkl(args):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="wbmocap eval-h36m", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="wbmocap eval-h36m",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     data = p.add_mutually_exclusive_group(required=True)
     data.add_argument("--data", type=Path, help="directory with data_3d_h36m.npz")
     data.add_argument("--motionbert-pkl", type=Path, help="MotionBERT's H36M pickle")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--predictions", type=Path, help="PRED.npz (see above)")
+    src.add_argument(
+        "--predictions", type=Path, help="npz: one (N, 17, 3) array per subject/action/camera_index"
+    )
     src.add_argument("--checkpoint", type=Path, help="lifter checkpoint (or MotionBERT .bin)")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
     p.add_argument("--keypoints2d", help="2D npz in --data for --checkpoint (default: GT proj.)")

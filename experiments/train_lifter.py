@@ -116,7 +116,11 @@ def _clips(train_seqs, val_seqs, args) -> tuple[ClipData, ClipData]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wbmocap train-lifter", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="wbmocap train-lifter",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="directory with VideoPose3D's data_3d_h36m.npz")
     src.add_argument("--cmu", nargs="*", type=Path, help="CMU BVH files (default: assimp's)")
