@@ -2,8 +2,7 @@
 
     python -m experiments.eval_h36m --data DIR --predictions PRED.npz [--out M.json]
     python -m experiments.eval_h36m --data DIR --checkpoint CKPT [--keypoints2d FILE.npz]
-    python -m experiments.eval_h36m --motionbert-pkl h36m_sh_conf_cam_source_final.pkl \
-        --checkpoint MB_ft_h36m.bin --flip-tta
+    python -m experiments.eval_h36m --motionbert-pkl PKL --checkpoint MB_ft_h36m.bin --flip-tta
 
 DIR holds VideoPose3D's ``data_3d_h36m.npz``. PRED.npz holds one array per sequence, key
 ``"{subject}/{action}/{camera_index}"`` (e.g. ``"S9/Directions 1/0"``), shape (N, 17, 3),

@@ -2,8 +2,7 @@
 
     python -m experiments.train_lifter --data DIR [--keypoints2d data_2d_h36m_cpn_ft_h36m_dbb.npz]
     python -m experiments.train_lifter --cmu [BVH ...] --preset small --epochs 20
-    python -m experiments.train_lifter --motionbert-pkl h36m_sh_conf_cam_source_final.pkl \
-        --preset motionbert --clip-len 243 --batch-size 32 --lr 2e-4 --epochs 120
+    python -m experiments.train_lifter --motionbert-pkl PKL --preset motionbert --clip-len 243
     python -m experiments.train_lifter ... --name NAME --resume
 
 Writes ``runs/NAME/config.json``, ``metrics.jsonl`` (one line per epoch, validation MPJPE in
