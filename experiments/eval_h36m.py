@@ -9,10 +9,9 @@ DIR holds VideoPose3D's ``data_3d_h36m.npz``. PRED.npz holds one array per seque
 metres, camera frame, every frame. Protocol #1 (MPJPE) and #2 (P-MPJPE) are printed per
 action in mm; averages go to ``--out`` as JSON. ``--scheme motionbert`` scores only the frames
 of non-overlapping ``--clip-len`` clips (see ``lifting.protocol``). ``--motionbert-pkl PKL``
-(MotionBERT's ``h36m_sh_conf_cam_source_final.pkl``) reproduces MotionBERT's own evaluation (SH
-detections with confidence, 2.5D factor, three S9
-sequences excluded) for checkpoints that predict in its network space (converted MotionBERT
-weights).
+(MotionBERT's ``h36m_sh_conf_cam_source_final.pkl``) reproduces MotionBERT's own evaluation
+(SH detections with confidence, 2.5D factor, three S9 sequences excluded) for checkpoints that
+predict in its network space (converted MotionBERT weights).
 """
 
 from __future__ import annotations
