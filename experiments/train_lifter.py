@@ -1,5 +1,4 @@
-"""Train the temporal lifter on Human3.6M (VideoPose3D npz) or on CMU mocap seen by virtual
-cameras.
+"""Train the temporal lifter on Human3.6M or on CMU mocap seen by virtual cameras.
 
     python -m experiments.train_lifter --data DIR [--keypoints2d data_2d_h36m_cpn_ft_h36m_dbb.npz]
     python -m experiments.train_lifter --cmu [BVH ...] --preset small --epochs 20
@@ -7,9 +6,9 @@ cameras.
     python -m experiments.train_lifter ... --name NAME --resume
 
 PKL is MotionBERT's ``h36m_sh_conf_cam_source_final.pkl`` (training then happens in its
-network space, validated with its protocol). Writes ``runs/NAME/config.json``, ``metrics.jsonl``
-(one line per epoch, validation MPJPE in
-mm) and ``checkpoints/last`` (weights + config with the input normalisation + optimizer).
+network space, validated with its protocol). Writes ``runs/NAME/config.json``,
+``metrics.jsonl`` (one line per epoch, validation MPJPE in mm) and ``checkpoints/last``
+(weights + config with the input normalisation + optimizer state).
 """
 
 from __future__ import annotations
