@@ -5,7 +5,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from wholebody.codecs import decode_heatmap, decode_simcc, encode_heatmap, encode_simcc, flip_simcc
+from wholebody.codecs import (
+    decode_heatmap,
+    decode_simcc,
+    encode_heatmap,
+    encode_simcc,
+    flip_simcc,
+    simcc_visibility,
+)
 from wholebody.codecs.heatmap import flip_heatmap
 from wholebody.keypoints import COCO_WHOLEBODY
 from wholebody.losses import KLDiscretLoss, keypoint_mse_loss, kl_discret_loss
@@ -176,3 +183,15 @@ def test_kl_loss_minimum_at_target_and_gradients():
 def test_heatmap_mse():
     p, t = torch.ones(1, 2, 4, 4), torch.zeros(1, 2, 4, 4)
     assert float(keypoint_mse_loss(p, t, torch.tensor([[1.0, 0.0]]))) == pytest.approx(0.5)
+
+
+def test_simcc_visibility_is_a_probability():
+    tx, ty, _ = encode_simcc(np.full((1, 2, 2), 40.0), np.ones((1, 2)), SIZE, (6.0, 6.93))
+    flat_x, flat_y = np.zeros_like(tx), np.zeros_like(ty)
+    vis = simcc_visibility(np.concatenate([tx, flat_x]), np.concatenate([ty, flat_y]), (6, 6.93))
+    assert vis.shape == (2, 2) and np.all((vis >= 0) & (vis <= 1))
+    assert np.all(vis[0] > 0.99) and np.allclose(
+        vis[1], 1 / 512
+    )  # peaked vs flat (min of 1/384, 1/512)
+    _, scores = decode_simcc(tx * 3, ty * 3)
+    assert scores.max() > 1  # raw logit scores are not probabilities

@@ -1,7 +1,7 @@
 """Keypoint codecs (numpy): SimCC labels (RTMPose/RTMW) and Gaussian heatmaps with DARK decoding."""
 
 from wholebody.codecs.heatmap import decode_heatmap, encode_heatmap, refine_dark
-from wholebody.codecs.simcc import decode_simcc, encode_simcc, flip_simcc
+from wholebody.codecs.simcc import decode_simcc, encode_simcc, flip_simcc, simcc_visibility
 
 __all__ = [
     "decode_heatmap",
@@ -10,4 +10,5 @@ __all__ = [
     "encode_simcc",
     "flip_simcc",
     "refine_dark",
+    "simcc_visibility",
 ]

@@ -116,3 +116,20 @@ def flip_simcc(simcc_x, simcc_y, flip_indices):
     fx = simcc_x[..., idx, :]
     fx = fx.flip(-1) if hasattr(fx, "flip") and not isinstance(fx, np.ndarray) else fx[..., ::-1]
     return fx, simcc_y[..., idx, :]
+
+
+def simcc_visibility(
+    simcc_x: np.ndarray,
+    simcc_y: np.ndarray,
+    sigma: tuple[float, float],
+    beta: float = 150.0,
+) -> np.ndarray:
+    """A [0, 1] confidence (MMPose ``decode_visibility``, RTMW-384 configs): per axis the peak
+    of ``softmax(logits * beta * sigma)``, then the smaller of x and y. Shapes (..., K, W)."""
+    vals = []
+    for logits, s in ((simcc_x, sigma[0]), (simcc_y, sigma[1])):
+        z = np.asarray(logits, dtype=np.float64) * beta * s
+        z = z - z.max(-1, keepdims=True)
+        p = np.exp(z)
+        vals.append((p / p.sum(-1, keepdims=True)).max(-1))
+    return np.minimum(*vals).astype(np.float32)
