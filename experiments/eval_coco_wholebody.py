@@ -60,15 +60,14 @@ def write_json_atomic(path: str | os.PathLike, obj) -> None:
 def predict_with_model(args) -> list[dict]:
     """Predictions of ``args.model`` for every ground-truth box of ``args.gt``."""
     from wholebody.checkpoint import load_model
-    from wholebody.data.coco_wholebody import CocoWholeBodyDataset
+    from wholebody.data.coco_wholebody import CocoWholeBodyDataset, codec_kwargs
     from wholebody.training.validate import predict_dataset
 
     model = load_model(args.model)
-    cfg = model.config
     gt = Path(args.gt)
     root = Path(args.images) if args.images else gt.parent / "images"
-    data = CocoWholeBodyDataset(gt, root, cfg.input_size, cfg.sigma, cfg.simcc_split_ratio,
-                                train=False, mean=cfg.mean, std=cfg.std)  # fmt: skip
+    data = CocoWholeBodyDataset(gt, root, train=False, **codec_kwargs(model.config))
+
     results = predict_dataset(model, data, args.batch_size, flip_test=args.flip_test)
     if args.save_results:
         write_results(args.save_results, results)

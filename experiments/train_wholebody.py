@@ -1,4 +1,4 @@
-"""Train a whole-body SimCC model on COCO-WholeBody-format data.
+"""Train a whole-body model (SimCC or heatmap head) on COCO-WholeBody-format data.
 
     python -m experiments.train_wholebody --data ANN.json|DIR [--images DIR] [--val-data ...]
         [--preset rtmpose-m] [--epochs 10] [--batch-size 32] [--lr 4e-3] [--resume]
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from wholebody.data.coco_wholebody import CocoWholeBodyDataset
+from wholebody.data.coco_wholebody import CocoWholeBodyDataset, codec_kwargs
 from wholebody.data.transforms import NO_AUGMENT, AugmentConfig
 from wholebody.models import create_model
 from wholebody.training import TrainConfig, evaluate_model, train
@@ -80,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     model = create_model(args.preset)
     cfg = model.config
     augment = NO_AUGMENT if args.no_augment else AugmentConfig()
-    common = dict(input_size=cfg.input_size, sigma=cfg.sigma, split_ratio=cfg.simcc_split_ratio,
-                  mean=cfg.mean, std=cfg.std, cache_images=args.workers == 0,
-                  seed=args.seed)  # fmt: skip
+    common = dict(**codec_kwargs(cfg), cache_images=args.workers == 0, seed=args.seed)
     dataset = CocoWholeBodyDataset(ann, root, train=True, augment=augment, **common)
     evaluate = None
     val_ann = None

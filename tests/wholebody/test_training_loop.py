@@ -127,7 +127,7 @@ def test_resume_after_interruption_gives_the_same_state(synth, tmp_path):
 
 def test_bad_training_input(synth, tmp_path):
     heat = create_model("heatmap-tiny-test")
-    with pytest.raises(ValueError, match="only SimCC heads"):
+    with pytest.raises(ValueError, match="needs a dataset built with heatmap_size"):
         train(heat, dataset(synth), TrainConfig(epochs=1), tmp_path / "h")
     empty = dataset(synth)
     empty.instances = []
@@ -143,3 +143,24 @@ def test_worker_processes_give_the_same_batches(synth, tmp_path):
     train(b, data, dataclasses.replace(cfg, num_workers=1), tmp_path / "b")
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_heatmap_model_trains_and_predicts(synth, tmp_path):
+    from wholebody.data.coco_wholebody import codec_kwargs
+    from wholebody.training import predict_dataset
+
+    torch.manual_seed(0)
+    model = create_model("heatmap-tiny-test", input_size=SIZE, heatmap_deconv_channels=(16, 16))
+    kw = codec_kwargs(model.config)
+    assert kw["heatmap_size"] == (8, 8)
+    data = CocoWholeBodyDataset(synth, synth.parent / "images", augment=NO_AUGMENT,
+                                cache_images=True, **kw)  # fmt: skip
+    assert data[0]["heatmaps"].shape == (133, 8, 8)
+    losses = []
+    cfg = TrainConfig(epochs=12, batch_size=2, lr=1e-2, warmup_steps=2, ema_momentum=None)
+    train(model, data, cfg, tmp_path / "hm",
+          callback=lambda i: losses.append(i["loss"]) if "lr" in i else None)  # fmt: skip
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+    val = CocoWholeBodyDataset(synth, synth.parent / "images", train=False, **kw)
+    recs = predict_dataset(model, val, flip_test=True)
+    assert len(recs) == len(val) and len(recs[0]["keypoints"]) == 51

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wholebody.codecs.heatmap import encode_heatmap
 from wholebody.codecs.simcc import encode_simcc
 from wholebody.crop import (
     box_to_center_scale,
@@ -135,7 +136,8 @@ class CocoWholeBodyDataset:
     """Top-down crops of COCO-WholeBody people with SimCC targets.
 
     Items are dicts of numpy arrays: ``image (3, h, w)`` float32 normalised RGB,
-    ``target_x (133, Wx)``, ``target_y (133, Wy)``, ``weights (133,)``, ``center (2,)``,
+    ``target_x (133, Wx)``, ``target_y (133, Wy)`` (or ``heatmaps (133, h, w)`` when
+    ``heatmap_size`` is given), ``weights (133,)``, ``center (2,)``,
     ``scale (2,)``, ``rot`` (degrees), ``flipped`` and ``index``.
     ``input_size`` is (w, h) as in ``ModelConfig``.
     """
@@ -155,6 +157,7 @@ class CocoWholeBodyDataset:
         cache_images: bool = False,
         on_invalid: str = "error",
         seed: int = 0,
+        heatmap_size: tuple[int, int] | None = None,
     ) -> None:
         instances = parse_annotations(ann_file, on_invalid)
         if train:
@@ -164,6 +167,7 @@ class CocoWholeBodyDataset:
         self.image_root = Path(image_root)
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.sigma, self.split_ratio = sigma, split_ratio
+        self.heatmap_size = None if heatmap_size is None else tuple(int(v) for v in heatmap_size)
         self.train = train
         self.augment = (augment or AugmentConfig()) if train else NO_AUGMENT
         self.mean = np.asarray(mean, dtype=np.float32)
@@ -217,22 +221,47 @@ class CocoWholeBodyDataset:
             crop = crop[:, ::-1]
             kpts = flip_keypoints_horizontal(kpts, self.input_size[0], _FLIP)
         crop = colour_jitter(crop, rng, self.augment)
-        visible = (kpts[:, 2] > 0).astype(np.float32)
-        tx, ty, weights = encode_simcc(
-            kpts[None, :, :2], visible[None], self.input_size, self.sigma, self.split_ratio
-        )
         img = ((crop - self.mean) / self.std).transpose(2, 0, 1)
         return {
             "image": np.ascontiguousarray(img, dtype=np.float32),
-            "target_x": tx[0],
-            "target_y": ty[0],
-            "weights": weights[0],
+            **self.targets(kpts),
             "center": center.astype(np.float64),
             "scale": scale.astype(np.float64),
             "rot": float(rot),
             "flipped": flipped,
             "index": index,
         }
+
+    def targets(self, kpts: np.ndarray) -> dict:
+        """SimCC ``target_x``/``target_y`` (or ``heatmaps`` with ``heatmap_size``) + ``weights``
+        for crop keypoints ``(133, 3)``; ``sigma`` is the codec's (SimCC bins or heatmap px)."""
+        visible = (kpts[None, :, 2] > 0).astype(np.float32)
+        if self.heatmap_size is not None:
+            sigma = float(np.ravel(self.sigma)[0])
+            hm, weights = encode_heatmap(
+                kpts[None, :, :2], visible, self.input_size, self.heatmap_size, sigma
+            )
+            return {"heatmaps": hm[0], "weights": weights[0]}
+        tx, ty, weights = encode_simcc(
+            kpts[None, :, :2], visible, self.input_size, self.sigma, self.split_ratio
+        )
+        return {"target_x": tx[0], "target_y": ty[0], "weights": weights[0]}
+
+
+TENSOR_KEYS = ("image", "target_x", "target_y", "heatmaps", "weights")
+
+
+def codec_kwargs(config) -> dict:
+    """Dataset arguments matching a ``ModelConfig``: input size, codec, normalisation."""
+    heatmap = config.head == "heatmap"
+    return {
+        "input_size": config.input_size,
+        "sigma": (config.heatmap_sigma,) * 2 if heatmap else config.sigma,
+        "split_ratio": config.simcc_split_ratio,
+        "heatmap_size": config.heatmap_size if heatmap else None,
+        "mean": config.mean,
+        "std": config.std,
+    }
 
 
 def collate(samples: list[dict]) -> dict:
@@ -242,7 +271,5 @@ def collate(samples: list[dict]) -> dict:
     out = {}
     for key in samples[0]:
         vals = np.stack([np.asarray(s[key]) for s in samples])
-        out[key] = (
-            torch.from_numpy(vals) if key in ("image", "target_x", "target_y", "weights") else vals
-        )
+        out[key] = torch.from_numpy(vals) if key in TENSOR_KEYS else vals
     return out

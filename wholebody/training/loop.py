@@ -1,4 +1,4 @@
-"""Training loop for SimCC whole-body models: AdamW, warm-up + cosine, EMA, clipping, resume.
+"""Training loop for whole-body models: AdamW, warm-up + cosine, EMA, clipping, resume.
 
 ``train(model, dataset, config, run_dir)`` writes ``run_dir/metrics.jsonl`` and
 ``run_dir/checkpoints/{latest,final}/``. The data order is a permutation seeded by
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from wholebody.data.coco_wholebody import collate
-from wholebody.losses import KLDiscretLoss
+from wholebody.data.coco_wholebody import TENSOR_KEYS, collate
+from wholebody.losses import KLDiscretLoss, keypoint_mse_loss
 from wholebody.training.schedule import ema_momentum, ema_update, lr_at, param_groups
 from wholebody.training.state import find_checkpoint, load_checkpoint, save_checkpoint
 
@@ -71,9 +71,6 @@ def _iterate(dataset, batches: list[np.ndarray], num_workers: int):
     yield from loader
 
 
-_TENSORS = ("image", "target_x", "target_y", "weights")
-
-
 def _append_jsonl(path: Path, record: dict) -> None:
     with open(path, "a") as f:
         f.write(json.dumps(record) + "\n")
@@ -88,7 +85,8 @@ def train(
     callback: Callable[[dict], None] | None = None,
     evaluate: Callable[[nn.Module], dict] | None = None,
 ) -> dict:
-    """Train ``model`` (a SimCC ``PoseModel``) on ``dataset`` items (see ``CocoWholeBodyDataset``).
+    """Train ``model`` (a ``PoseModel``) on ``dataset`` items (see ``CocoWholeBodyDataset``):
+    KL loss for SimCC heads, heatmap MSE for heatmap heads (dataset with ``heatmap_size``).
 
     Args:
         resume: continue from ``run_dir/checkpoints/latest`` if it exists.
@@ -100,8 +98,9 @@ def train(
     Returns:
         the last trainer state (``step``, ``epoch``, last ``loss`` and evaluation).
     """
-    if not getattr(model, "is_simcc", True):
-        raise ValueError("train: only SimCC heads are supported (rtmcc / rtmw presets)")
+    simcc = getattr(model, "is_simcc", True)
+    if not simcc and getattr(dataset, "heatmap_size", None) is None:
+        raise ValueError("train: a heatmap model needs a dataset built with heatmap_size")
     if len(dataset) == 0:
         raise ValueError("train: the dataset has no usable people")
     run_dir = Path(run_dir)
@@ -140,15 +139,20 @@ def train(
             order = _batches(len(dataset), config.batch_size, config.seed, epoch)[skip:]
             t0 = time.perf_counter()
             for batch in _iterate(dataset, order, config.num_workers):
-                batch = {k: v.to(device) if k in _TENSORS else v for k, v in batch.items()}
+                batch = {k: v.to(device) if k in TENSOR_KEYS else v for k, v in batch.items()}
                 lr = lr_at(step, total, config.lr, config.warmup_steps, 0.001,
                            config.cosine_start, config.min_lr_ratio)  # fmt: skip
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                pred_x, pred_y = model(batch["image"])
-                loss = loss_fn(
-                    pred_x, pred_y, batch["target_x"], batch["target_y"], batch["weights"]
-                )
+                if simcc:
+                    pred_x, pred_y = model(batch["image"])
+                    loss = loss_fn(
+                        pred_x, pred_y, batch["target_x"], batch["target_y"], batch["weights"]
+                    )
+                else:
+                    loss = keypoint_mse_loss(
+                        model(batch["image"]), batch["heatmaps"], batch["weights"]
+                    )
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"non-finite loss {loss.item()} at step {step}")
                 optimizer.zero_grad(set_to_none=True)
