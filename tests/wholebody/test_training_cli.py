@@ -45,6 +45,8 @@ def test_train_cli_writes_run_and_resumes(tmp_path):
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines[-1]["epoch_end"] == 1 and "wholebody/AP" in lines[-1]["eval"]
     model = load_model(run / "checkpoints" / "final")
+    best = json.loads((run / "checkpoints" / "best" / "trainer_state.json").read_text())
+    assert best["best_epoch"] == 1 and best["best"] == lines[-1]["eval"]["wholebody/AP"]
     assert model.config.name == "rtmpose-tiny-test"
     # resume with more epochs continues from step 1
     assert train_main([*argv[:5], "2", *argv[6:], "--resume"]) == 0

@@ -1,9 +1,10 @@
 """Training loop for whole-body models: AdamW, warm-up + cosine, EMA, clipping, resume.
 
 ``train(model, dataset, config, run_dir)`` writes ``run_dir/metrics.jsonl`` and
-``run_dir/checkpoints/{latest,final}/``. The data order is a permutation seeded by
-``(seed, epoch)`` and augmentation by ``(seed, epoch, index)``, so resuming from a checkpoint
-at any step replays exactly the batches an uninterrupted run would have seen. A
+``run_dir/checkpoints/{latest,final,best}/`` (``best``: highest ``best_metric`` evaluation).
+The data order is a permutation seeded by ``(seed, epoch)`` and augmentation by
+``(seed, epoch, index)``, so resuming from a checkpoint at any step replays exactly the
+batches an uninterrupted run would have seen. A
 ``KeyboardInterrupt`` saves ``latest`` before propagating.
 """
 
@@ -46,6 +47,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also save ``latest`` every N steps (0: at epoch ends only)
     log_every: int = 10  # steps between metrics.jsonl lines
     eval_every: int = 1  # epochs between evaluations (when an evaluate callable is given)
+    best_metric: str = "wholebody/AP"  # evaluation key whose maximum is kept in checkpoints/best
     seed: int = 0
     num_workers: int = 0  # DataLoader worker processes (0: load in the training process)
     device: str = "cpu"  # torch device, e.g. "cuda"
@@ -181,6 +183,11 @@ def train(
                 end["eval"] = evaluate(net)
                 state["eval"] = end["eval"]
                 model.train()
+                value = end["eval"].get(config.best_metric)
+                if value is not None and value > state.get("best", -float("inf")):
+                    state["best"] = value
+                    state["best_epoch"] = epoch + 1
+                    save_checkpoint(ckpt_dir / "best", net, model_cfg, trainer_state=state)
             _append_jsonl(metrics_path, end)
             save()
             if callback is not None:
