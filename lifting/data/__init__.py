@@ -21,7 +21,7 @@ from lifting.data.h36m import (
     load_h36m_3d,
     mocap32_to_h36m17,
 )
-from lifting.data.h36m_cameras import CAMERA_IDS, h36m_camera
+from lifting.data.h36m_cameras import CAMERA_IDS, h36m_camera, project_h36m
 from lifting.data.motionbert import MOTIONBERT_EXCLUDED, load_motionbert_pkl, parse_source
 from lifting.data.sequence import PoseSequence
 from lifting.data.synthetic import VirtualCameraConfig, random_camera, virtual_camera_sequences
@@ -48,6 +48,7 @@ __all__ = [
     "mocap32_to_h36m17",
     "motionbert_split_clips",
     "parse_source",
+    "project_h36m",
     "random_camera",
     "random_flip",
     "resample_indices",
