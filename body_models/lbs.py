@@ -176,8 +176,10 @@ def lbs(
         + jnp.einsum("vcs,bs->bvc", arrays.exprdirs, expression)
     )
     rot = rodrigues(full_pose)  # (B, 55, 3, 3)
-    pose_feat = (rot[:, 1:] - jnp.eye(3, dtype=rot.dtype)).reshape(B, -1)
-    v_posed = v_shaped + (pose_feat @ arrays.posedirs).reshape(v_shaped.shape)
+    v_posed = v_shaped
+    if arrays.posedirs.shape[0]:  # an empty posedirs skips pose correctives
+        pose_feat = (rot[:, 1:] - jnp.eye(3, dtype=rot.dtype)).reshape(B, -1)
+        v_posed = v_shaped + (pose_feat @ arrays.posedirs).reshape(v_shaped.shape)
     g_rot, g_pos = forward_kinematics(rot, rest_j, parents, levels)
     # Skinning transform per joint maps rest space to posed space: x -> R_g x + (p_g - R_g j_rest).
     g_t = g_pos - jnp.einsum("bjmn,bjn->bjm", g_rot, rest_j)

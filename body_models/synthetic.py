@@ -154,8 +154,12 @@ def random_model_arrays(
         shift = rng.normal(scale=0.004, size=(J, 3))
         shapedirs[:, :, k] = centred @ A.T + shift[owner]
     head_like = np.isin(owner, [SMPLX.index(n) for n in ("head", "jaw")])
+    face_surface = head_like.copy()
+    face_surface[ring.ravel()] = False  # expressions move the face, not the joints
     for k in range(num_expr):
-        shapedirs[head_like, :, num_shape + k] = rng.normal(scale=0.003, size=(head_like.sum(), 3))
+        shapedirs[face_surface, :, num_shape + k] = rng.normal(
+            scale=0.003, size=(face_surface.sum(), 3)
+        )
 
     head_faces = np.nonzero(np.all(head_like[faces], axis=1))[0]
     lmk_faces = rng.choice(head_faces, size=51, replace=False)
@@ -170,7 +174,7 @@ def random_model_arrays(
         "v_template": verts,
         "f": faces,
         "shapedirs": shapedirs,
-        "posedirs": rng.normal(scale=2e-3, size=(V, 3, (J - 1) * 9)),
+        "posedirs": rng.normal(scale=2e-4, size=(V, 3, (J - 1) * 9)),  # ~1 mm correctives
         "J_regressor": J_regressor,
         "weights": weights,
         "kintree_table": kintree,

@@ -1,0 +1,127 @@
+"""Fitting configuration: frozen dataclasses and named presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Part names of the COCO-WholeBody keypoint set (wholebody.keypoints.COCO_WHOLEBODY.parts).
+PARTS = ("body", "foot", "face", "left_hand", "right_hand")
+# Parameter groups that a stage can free.
+GROUPS = ("global", "transl", "betas", "body", "hands", "jaw", "expression")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One optimisation stage.
+
+    Attributes:
+        name: label in the history.
+        iterations: Levenberg-Marquardt iterations.
+        free: parameter groups optimised in this stage (others stay fixed).
+        part_weights: data-term weight per keypoint part (missing parts weigh 0).
+    """
+
+    name: str
+    iterations: int
+    free: tuple[str, ...]
+    part_weights: tuple[tuple[str, float], ...]
+
+    def __post_init__(self) -> None:
+        bad = set(self.free) - set(GROUPS)
+        if bad:
+            raise ValueError(f"StageConfig.free: unknown groups {sorted(bad)}, expected {GROUPS}")
+        bad = {p for p, _ in self.part_weights} - set(PARTS)
+        if bad:
+            raise ValueError(
+                f"StageConfig.part_weights: unknown parts {sorted(bad)}, expected {PARTS}"
+            )
+        if self.iterations < 0:
+            raise ValueError(f"StageConfig.iterations: expected >= 0, got {self.iterations}")
+
+
+_ALL_PARTS = tuple((p, 1.0) for p in PARTS)
+_BODY_PARTS = (("body", 1.0), ("foot", 1.0), ("face", 0.3))
+_TORSO = ("global", "transl")
+
+DEFAULT_STAGES = (
+    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
+    StageConfig("body", 15, _TORSO + ("betas", "body"), _BODY_PARTS),
+    StageConfig("full", 10, GROUPS, _ALL_PARTS),
+)
+FAST_STAGES = (
+    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
+    StageConfig("body", 5, _TORSO + ("betas", "body"), _BODY_PARTS),
+    StageConfig("full", 5, GROUPS, _ALL_PARTS),
+)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Weights and schedule of ``fit_sequence``.
+
+    Residuals are measured in units of ``unit`` metres, so a weight of 1 on a keypoint costs 1 for
+    a residual of ``unit``; prior weights are per radian² (pose) or per unit² (shape, expression).
+
+    Attributes:
+        stages: optimisation stages (global -> body -> hands/face by default).
+        unit: residual unit, metres.
+        robust_sigma: Geman-McClure scale, metres (residuals beyond it count less and less).
+        pose_weight: L2 on body joint rotations (per rad²).
+        hinge_weight: knee/elbow bend-direction prior (SMPLify-style angle limits).
+        angle_limit: soft bound on each body axis-angle component (radians).
+        limit_weight: weight of the soft bound beyond ``angle_limit``.
+        shape_weight: L2 on betas (per frame used).
+        num_betas: leading shape coefficients fitted (the rest stay 0).
+        expression_weight: L2 on expression coefficients.
+        hand_weight: L2 on hand axis-angle (flat hand mean).
+        jaw_weight: L2 on the jaw rotation.
+        smooth_weight: pull of each frame's keypoints towards the mean of its neighbours'
+            (per unit² per keypoint; 0 = frames independent).
+        reprojection_weight: 2D term per (pixel / focal)² (used only with a camera).
+        reprojection_sigma: Geman-McClure scale of the 2D term, pixels.
+        beta_frames: frames (evenly spaced) used for each shape update.
+        chunk: frames per compiled step (memory bound).
+    """
+
+    stages: tuple[StageConfig, ...] = DEFAULT_STAGES
+    unit: float = 0.01
+    robust_sigma: float = 0.1
+    pose_weight: float = 1e-3
+    hinge_weight: float = 1.0
+    angle_limit: float = 2.6
+    limit_weight: float = 10.0
+    shape_weight: float = 1e-3
+    num_betas: int = 10
+    expression_weight: float = 1e-3
+    hand_weight: float = 1e-3
+    jaw_weight: float = 1e-2
+    smooth_weight: float = 0.1
+    reprojection_weight: float = 1.0
+    reprojection_sigma: float = 20.0
+    beta_frames: int = 32
+    chunk: int = 256
+
+    def __post_init__(self) -> None:
+        if self.unit <= 0 or self.robust_sigma <= 0 or self.chunk < 1 or self.beta_frames < 1:
+            raise ValueError(
+                f"FitConfig: expected unit, robust_sigma > 0 and chunk, beta_frames >= 1, got "
+                f"{self.unit}, {self.robust_sigma}, {self.chunk}, {self.beta_frames}"
+            )
+        if not self.stages:
+            raise ValueError("FitConfig.stages: expected at least one stage")
+
+
+CONFIGS: dict[str, FitConfig] = {
+    "default": FitConfig(),
+    "fast": FitConfig(stages=FAST_STAGES),
+    "smooth": FitConfig(smooth_weight=1.0),
+    "independent": FitConfig(smooth_weight=0.0),
+}
+
+
+def get_config(name_or_cfg: str | FitConfig) -> FitConfig:
+    if isinstance(name_or_cfg, FitConfig):
+        return name_or_cfg
+    if name_or_cfg not in CONFIGS:
+        raise ValueError(f"fit config: expected one of {sorted(CONFIGS)}, got {name_or_cfg!r}")
+    return CONFIGS[name_or_cfg]

@@ -1,0 +1,433 @@
+"""Sequence fitting: 3D keypoints (+ optional 2D with a camera) -> SMPL-X-layout parameters.
+
+Objective (residuals in units of ``FitConfig.unit``): robust Geman-McClure keypoint term weighted
+by confidence × part weight, optional 2D reprojection, pose L2 + knee/elbow hinge + soft angle
+limits, shape/expression/hand/jaw L2, and temporal smoothness (keypoints pulled towards their
+neighbours' mean). Betas are shared by the sequence; all other parameters are per frame.
+Solved in stages (global -> body -> hands/face) by batched per-frame Levenberg-Marquardt with
+analytic Jacobians (``gauss_newton.py``), alternating with Gauss-Newton steps on the betas.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from body_models.fitting import gauss_newton as gn
+from body_models.fitting import priors
+from body_models.fitting.config import FitConfig, StageConfig, get_config
+from body_models.fitting.init import init_global, prepare_targets
+from body_models.fitting.losses import geman_mcclure
+from body_models.forward import POSE_KEYS, BodyForward
+from body_models.lbs import (
+    keypoint_vertices,
+    keypoints_from,
+    kinematic_levels,
+    lbs,
+    make_keypoint_arrays,
+    make_lbs_arrays,
+)
+from body_models.model_file import ModelData
+from wholebody.camera import Camera
+from wholebody.keypoints import COCO_WHOLEBODY
+
+logger = logging.getLogger(__name__)
+MIN_DAMPING = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """params: smplx keyword arrays (``betas (S,)``, ``expression (T, E)``, poses, ``transl``);
+    joints ``(T, 55, 3)`` and keypoints ``(T, 133, 3)`` of the fit; residuals ``(T, 133)`` metres
+    (NaN where the input had zero confidence); history: one dict per stage iteration."""
+
+    params: dict[str, np.ndarray]
+    joints: np.ndarray
+    keypoints: np.ndarray
+    residuals: np.ndarray
+    history: list[dict]
+
+
+def stage_blocks(stage: StageConfig, num_expr: int) -> list[tuple[int, ...]]:
+    """Column blocks solved one after the other: non-hand parameters, then each hand."""
+    free = set(stage.free)
+    main: list[int] = []
+    if "global" in free:
+        main += [0, 1, 2]
+    if "body" in free:
+        main += list(range(3, 66))
+    if "jaw" in free:
+        main += [3 * priors.JAW + k for k in range(3)]
+    if "transl" in free:
+        main += list(range(gn.TRANSL.start, gn.TRANSL.stop))
+    if "expression" in free:
+        main += list(range(gn.TRANSL.stop, gn.TRANSL.stop + num_expr))
+    blocks = [tuple(sorted(main))] if main else []
+    if "hands" in free:
+        for side in ("left", "right"):
+            blocks.append(tuple(3 * j + k for j in priors.HAND_JOINTS[side] for k in range(3)))
+    return blocks
+
+
+def _part_weights(stage: StageConfig) -> np.ndarray:
+    w = np.zeros(COCO_WHOLEBODY.num_keypoints, np.float32)
+    for part, value in stage.part_weights:
+        w[COCO_WHOLEBODY.part(part)] = value
+    return w
+
+
+class _Problem:
+    """Model constants and compiled steps (one per model; jit caches per shape and block)."""
+
+    def __init__(self, model: ModelData, num_betas: int):
+        ids = keypoint_vertices(model)
+        self.num_betas = min(num_betas, model.num_betas)
+        full = make_lbs_arrays(model, ids)
+        # fitted betas only: the remaining columns stay 0
+        self.arrays = full._replace(
+            j_shapedirs=full.j_shapedirs[..., : self.num_betas],
+            shapedirs=full.shapedirs[..., : self.num_betas],
+        )
+        self.kmap = make_keypoint_arrays(model, ids)
+        self.jac = gn.make_jacobian_arrays(model, ids)
+        self.parents = np.asarray(model.parents)
+        self.levels = kinematic_levels(model.parents)
+
+    def __hash__(self):
+        return id(self)
+
+    def keypoints(self, betas, x):
+        """Keypoints ``(B, K, 3)`` for shared ``(S,)`` or per-frame ``(B, S)`` betas."""
+        pose, transl, expr = gn.split_params(x)
+        b = jnp.broadcast_to(betas, (x.shape[0], betas.shape[-1]))
+        joints, verts = lbs(self.arrays, self.parents, self.levels, b, expr, pose, transl)
+        return keypoints_from(joints, verts, self.kmap)
+
+    def _data_cost(self, p, data, w):
+        cost = gn.frame_cost(p, data["x"], data["target"], data["conf_w"], data["nb_mean"],
+                             data["nb_weight"], w.step)  # fmt: skip
+        if "target2d" in data:
+            cost += w.reproj_weight * _reproj_cost(p, data, w)
+        return cost
+
+    def _normal(self, x, betas, data, w, cols_np, with_betas: bool):
+        """Keypoints and Gauss-Newton normal equations (halves) of each frame: ``H (B, n, n)``,
+        ``g (B, n)`` over ``cols`` followed (with ``with_betas``) by the betas."""
+        B = x.shape[0]
+        p, J = gn.keypoints_and_jacobian(self.arrays, self.jac, self.parents, self.levels,
+                                         betas, x, cols_np)  # fmt: skip
+        if with_betas:
+            Jb = jax.jacfwd(lambda b: self.keypoints(b, x))(betas)  # (B, K, 3, S)
+            J = jnp.concatenate([J, Jb], -1)
+        inv_u2 = 1.0 / (w.step.unit * w.step.unit)
+        r = p - data["target"]
+        s2 = w.step.sigma * w.step.sigma
+        irls = data["conf_w"] * s2 * s2 / jnp.square(s2 + jnp.sum(r * r, -1)) * inv_u2
+        ws = w.step.smooth * data["nb_weight"][:, None] * inv_u2
+        e = irls[..., None] * r + ws[..., None] * (p - data["nb_mean"])
+        g = jnp.einsum("bkcn,bkc->bn", J, e)
+        H = jnp.einsum("bkcn,bk,bkcm->bnm", J, irls + ws, J)
+        if "target2d" in data:
+            g2, H2 = _reproj_normal(p, J, data, w)
+            g, H = g + w.reproj_weight * g2, H + w.reproj_weight * H2
+        _, pg, ph = gn.prior_terms(x, w.step)
+        pg, ph = pg[:, cols_np], ph[:, cols_np]
+        if with_betas:  # the shape prior is counted once per frame
+            S = betas.shape[0]
+            pg = jnp.concatenate([pg, jnp.broadcast_to(w.shape * betas, (B, S))], -1)
+            ph = jnp.concatenate([ph, jnp.full((B, S), w.shape)], -1)
+        return p, g + pg, H + jax.vmap(jnp.diag)(ph)
+
+    def _cost(self, p, x, betas, data, w):
+        return self._data_cost(p, dict(data, x=x), w) + w.shape * jnp.sum(betas * betas)
+
+    @partial(jax.jit, static_argnames=("self", "cols"))
+    def lm_step(self, x, lam, betas, data, w, cols):
+        """One damped Gauss-Newton step per frame on columns ``cols``; keeps improving steps."""
+        cols_np = np.asarray(cols)
+        p, g, H = self._normal(x, betas, data, w, cols_np, False)
+        diag = jnp.diagonal(H, axis1=1, axis2=2)
+        A = H + jax.vmap(jnp.diag)(lam[:, None] * diag + MIN_DAMPING)
+        x_new = x.at[:, cols_np].add(-jnp.linalg.solve(A, g[..., None])[..., 0])
+        cost_old = self._cost(p, x, betas, data, w)
+        p_new = self.keypoints(betas, x_new)
+        cost_new = self._cost(p_new, x_new, betas, data, w)
+        better = cost_new < cost_old
+        x = jnp.where(better[:, None], x_new, x)
+        lam = jnp.clip(jnp.where(better, lam * 0.3, lam * 4.0), 1e-7, 1e7)
+        p = jnp.where(better[:, None, None], p_new, p)
+        return x, lam, p, jnp.minimum(cost_new, cost_old)
+
+    @partial(jax.jit, static_argnames=("self", "cols"))
+    def schur_pass(self, x, lam, betas, data, w, cols):
+        """Per-frame elimination for a joint step on ``cols`` and the shared betas.
+
+        With damped per-frame blocks ``A_t``, ``δx_t = -A_t⁻¹ (g_t + H_xβ,t δβ)`` and
+        ``(Σ_t H_ββ,t - H_βx,t A_t⁻¹ H_xβ,t) δβ = -Σ_t (g_β,t - H_βx,t A_t⁻¹ g_t)``.
+        Returns the summed reduced system, ``A_t⁻¹ H_xβ,t``, ``A_t⁻¹ g_t`` and the current cost.
+        """
+        cols_np = np.asarray(cols)
+        n = len(cols_np)
+        p, g, H = self._normal(x, betas, data, w, cols_np, True)
+        Hxx, Hxb, Hbb = H[:, :n, :n], H[:, :n, n:], H[:, n:, n:]
+        diag = jnp.diagonal(Hxx, axis1=1, axis2=2)
+        A = Hxx + jax.vmap(jnp.diag)(lam * diag + MIN_DAMPING)
+        sol = jnp.linalg.solve(A, jnp.concatenate([Hxb, g[:, :n, None]], -1))
+        ainv_hxb, ainv_g = sol[..., :-1], sol[..., -1]
+        S = jnp.sum(Hbb - jnp.einsum("bns,bnt->bst", Hxb, ainv_hxb), 0)
+        s = jnp.sum(g[:, n:] - jnp.einsum("bns,bn->bs", Hxb, ainv_g), 0)
+        return S, s, ainv_hxb, ainv_g, self._cost(p, x, betas, data, w)
+
+    @partial(jax.jit, static_argnames=("self", "cols"))
+    def schur_apply(self, x, ainv_hxb, ainv_g, delta_b, betas_new, data, w, cols):
+        """Back-substitute ``δx_t`` for a betas step; returns new x, keypoints and cost."""
+        dx = -(ainv_g + jnp.einsum("bns,s->bn", ainv_hxb, delta_b))
+        x_new = x.at[:, np.asarray(cols)].add(dx)
+        p_new = self.keypoints(betas_new, x_new)
+        return x_new, p_new, self._cost(p_new, x_new, betas_new, data, w)
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclass(frozen=True)
+class _Weights:
+    step: gn.StepWeights
+    shape: jax.Array
+    reproj_weight: jax.Array
+    reproj_sigma: jax.Array
+
+    def tree_flatten(self):
+        return (self.step, self.shape, self.reproj_weight, self.reproj_sigma), None
+
+    @classmethod
+    def tree_unflatten(cls, _, children):
+        return cls(*children)
+
+
+def _reproj_terms(p, data):
+    cam = p @ data["cam_R"].T + data["cam_t"]
+    K = data["cam_K"]
+    z = jnp.maximum(cam[..., 2], 1e-2)
+    uv = jnp.stack([K[0, 0] * cam[..., 0] / z + K[0, 2], K[1, 1] * cam[..., 1] / z + K[1, 2]], -1)
+    return cam, z, (uv - data["target2d"]) / K[0, 0]
+
+
+def _reproj_cost(p, data, w):
+    _, _, r = _reproj_terms(p, data)
+    sq = jnp.sum(r * r, -1)
+    return jnp.sum(data["conf2d"] * geman_mcclure(sq, w.reproj_sigma / data["cam_K"][0, 0]), -1)
+
+
+def _reproj_normal(p, J, data, w):
+    """Gauss-Newton gradient/Hessian halves of the reprojection term."""
+    cam, z, r = _reproj_terms(p, data)
+    K = data["cam_K"]
+    f = K[0, 0]
+    zero = jnp.zeros_like(z)
+    # d(uv)/d(cam) / f: [[fx/z, 0, -fx x/z²], [0, fy/z, -fy y/z²]] / f
+    d = jnp.stack([
+        jnp.stack([K[0, 0] / z, zero, -K[0, 0] * cam[..., 0] / z**2], -1),
+        jnp.stack([zero, K[1, 1] / z, -K[1, 1] * cam[..., 1] / z**2], -1),
+    ], -2) / f  # fmt: skip
+    J2 = jnp.einsum("bkuc,cd,bkdn->bkun", d, data["cam_R"], J)
+    s = w.reproj_sigma / f
+    irls = data["conf2d"] * s**4 / jnp.square(s * s + jnp.sum(r * r, -1))
+    return jnp.einsum("bkun,bku->bn", J2, irls[..., None] * r), jnp.einsum(
+        "bkun,bk,bkum->bnm", J2, irls, J2
+    )
+
+
+def _weights(cfg: FitConfig) -> _Weights:
+    f = np.float32
+    step = gn.StepWeights(
+        unit=f(cfg.unit), sigma=f(cfg.robust_sigma), smooth=f(cfg.smooth_weight),
+        pose=f(cfg.pose_weight), hinge=f(cfg.hinge_weight), limit=f(cfg.limit_weight),
+        angle_limit=f(cfg.angle_limit), hand=f(cfg.hand_weight), jaw=f(cfg.jaw_weight),
+        expr=f(cfg.expression_weight),
+    )  # fmt: skip
+    return _Weights(step, f(cfg.shape_weight), f(cfg.reprojection_weight),
+                    f(cfg.reprojection_sigma))  # fmt: skip
+
+
+def _camera_data(camera, keypoints2d, scores2d, T: int) -> dict:
+    if camera is None:
+        return {}
+    if keypoints2d is None:
+        raise ValueError("fit_sequence: a camera needs keypoints2d (T, 133, 2)")
+    k2 = np.asarray(keypoints2d, dtype=np.float64)
+    if k2.shape != (T, COCO_WHOLEBODY.num_keypoints, 2):
+        raise ValueError(f"keypoints2d: expected shape ({T}, 133, 2), got {k2.shape}")
+    s2 = np.ones(k2.shape[:2]) if scores2d is None else np.asarray(scores2d, dtype=np.float64)
+    if s2.shape != k2.shape[:2]:
+        raise ValueError(f"scores2d: expected shape {k2.shape[:2]}, got {s2.shape}")
+    bad = ~np.all(np.isfinite(k2), -1) | ~np.isfinite(s2)
+    return {
+        "target2d": np.where(bad[..., None], 0.0, k2).astype(np.float32),
+        "conf2d": np.where(bad, 0.0, np.clip(s2, 0, 1)).astype(np.float32),
+        "cam_K": camera.K.astype(np.float32),
+        "cam_R": camera.R.astype(np.float32),
+        "cam_t": camera.t.astype(np.float32),
+    }
+
+
+def _neighbour_mean(p: np.ndarray, valid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of each frame's neighbours' keypoints (one neighbour at the ends) and a 0/1 weight."""
+    T = p.shape[0]
+    mean = np.zeros_like(p)
+    weight = np.zeros(T, np.float32)
+    if valid < 2:
+        return mean, weight
+    mean[1 : valid - 1] = 0.5 * (p[: valid - 2] + p[2:valid])
+    mean[0], mean[valid - 1] = p[1], p[valid - 2]
+    weight[:valid] = 1.0
+    return mean, weight
+
+
+def fit_sequence(
+    model: ModelData,
+    keypoints3d,
+    scores,
+    config: str | FitConfig = "default",
+    camera: Camera | None = None,
+    keypoints2d=None,
+    scores2d=None,
+    callback: Callable[[dict], None] | None = None,
+) -> FitResult:
+    """Fit SMPL-X-layout parameters to a keypoint sequence.
+
+    Args:
+        model: loaded model file.
+        keypoints3d: ``(T, 133, 3)`` COCO-WholeBody keypoints, metres, any rigid frame (e.g. the
+            OpenCV camera frame: global_orient absorbs the rotation). NaN = missing.
+        scores: ``(T, 133)`` confidences in [0, 1] (0 = ignore).
+        config: preset name or FitConfig.
+        camera: optional camera; with ``keypoints2d (T, 133, 2)`` pixels (and ``scores2d``) adds a
+            reprojection term (3D keypoints are taken to be in the camera's world frame).
+        callback: called with a history dict after every iteration (progress bars).
+
+    Returns:
+        FitResult. A part with all-zero confidences keeps the prior's value (flat hand, neutral
+        face, smoothed from neighbouring frames); a sequence without any confident keypoint stays
+        at the initialisation (zero pose).
+    """
+    cfg = get_config(config)
+    target, conf = prepare_targets(keypoints3d, scores)
+    T = target.shape[0]
+    cam = _camera_data(camera, keypoints2d, scores2d, T)
+    prob = _problem(model, cfg.num_betas)
+    zero = BodyForward(model)({"transl": np.zeros((1, 3))})
+    root = model.J_regressor[0] @ model.v_template
+    go, tr = init_global(zero.keypoints[0], root, target, conf)
+
+    C = min(cfg.chunk, max(8, 1 << (T - 1).bit_length()))  # padded chunk size: few compiles
+    Tp = -(-T // C) * C
+    pad = Tp - T
+    P = gn.TRANSL.stop + model.num_expression
+    x = np.zeros((Tp, P), np.float32)
+    x[:T, 0:3], x[:T, gn.TRANSL] = go, tr
+    x[T:] = x[T - 1] if T else 0.0
+    target_p = np.concatenate([target, np.repeat(target[-1:], pad, 0)])
+    conf_p = np.concatenate([conf, np.zeros((pad, conf.shape[1]), np.float32)])
+    cam_p = {k: (np.concatenate([v, np.repeat(v[-1:], pad, 0) * 0]) if k in ("target2d", "conf2d")
+                 else v) for k, v in cam.items()}  # fmt: skip
+    betas = jnp.zeros(prob.num_betas, jnp.float32)
+    w = _weights(cfg)
+    lam = np.full((Tp,), 1e-3, np.float32)
+    history: list[dict] = []
+    x = jnp.asarray(x)
+    p = np.asarray(prob.keypoints(betas, x))
+    for stage in cfg.stages:
+        conf_w = conf_p * _part_weights(stage)
+        blocks = stage_blocks(stage, model.num_expression)
+        joint_betas = bool(blocks) and "betas" in stage.free and prob.num_betas > 0
+        lams = [jnp.asarray(lam) for _ in blocks]
+        beta_lam = 1e-3
+        for it in range(stage.iterations):
+            nb_mean, nb_weight = _neighbour_mean(p, T)
+            chunks = []
+            for s in range(0, Tp, C):
+                sl = slice(s, s + C)
+                data = {"target": target_p[sl], "conf_w": conf_w[sl], "nb_mean": nb_mean[sl],
+                        "nb_weight": nb_weight[sl]}  # fmt: skip
+                data.update({k: (v[sl] if k in ("target2d", "conf2d") else v)
+                             for k, v in cam_p.items()})  # fmt: skip
+                chunks.append((sl, data))
+            costs = np.zeros(Tp, np.float32)
+            if joint_betas:  # main block jointly with the shared betas, then per frame
+                x, betas, beta_lam, costs = _betas_step(prob, x, betas, beta_lam, chunks, w,
+                                                        blocks[0])  # fmt: skip
+            x_parts = []
+            for sl, data in chunks:
+                xc = x[sl]
+                for b in range(len(blocks)):
+                    xc, lb, _, cost = prob.lm_step(xc, lams[b][sl], betas, data, w,
+                                                   cols=blocks[b])  # fmt: skip
+                    lams[b] = lams[b].at[sl].set(lb)
+                    costs[sl] = np.asarray(cost)
+                x_parts.append(xc)
+            x = jnp.concatenate(x_parts)
+            p = np.asarray(prob.keypoints(betas, x))
+            rec = {"stage": stage.name, "iteration": it + 1, "cost": float(costs[:T].mean())}
+            history.append(rec)
+            if callback is not None:
+                callback(rec)
+    return _result(model, betas, np.asarray(x)[:T], target, conf, history)
+
+
+def _betas_step(prob: _Problem, x, betas, lam: float, chunks, w, cols):
+    """One Levenberg-Marquardt step on ``cols`` of every frame jointly with the shared betas
+    (Schur complement over frames); accepted only if the total cost drops."""
+    S_sum, s_sum, parts, cost_old = 0.0, 0.0, [], []
+    for sl, data in chunks:
+        S, s, ainv_hxb, ainv_g, c = prob.schur_pass(x[sl], jnp.float32(lam), betas, data, w,
+                                                    cols=cols)  # fmt: skip
+        S_sum, s_sum = S_sum + S, s_sum + s
+        parts.append((ainv_hxb, ainv_g))
+        cost_old.append(c)
+    A = S_sum + jnp.diag(lam * jnp.diagonal(S_sum) + MIN_DAMPING)
+    delta_b = -jnp.linalg.solve(A, s_sum)
+    new_b = betas + delta_b
+    x_new, cost_new = [], []
+    for (sl, data), (ainv_hxb, ainv_g) in zip(chunks, parts):
+        xc, _, c = prob.schur_apply(x[sl], ainv_hxb, ainv_g, delta_b, new_b, data, w, cols=cols)
+        x_new.append(xc)
+        cost_new.append(c)
+    old, new = jnp.concatenate(cost_old), jnp.concatenate(cost_new)
+    if bool(jnp.sum(new) < jnp.sum(old)):
+        return jnp.concatenate(x_new), new_b, max(lam * 0.3, 1e-7), np.array(new)
+    return x, betas, min(lam * 4.0, 1e7), np.array(old)
+
+
+_PROBLEMS: dict[tuple[int, int], _Problem] = {}
+
+
+def _problem(model: ModelData, num_betas: int) -> _Problem:
+    key = (id(model), num_betas)
+    if key not in _PROBLEMS:
+        _PROBLEMS.clear()  # keep one model's compiled problem alive
+        _PROBLEMS[key] = _Problem(model, num_betas)
+    return _PROBLEMS[key]
+
+
+def _result(model, betas, x, target, conf, history) -> FitResult:
+    pose = x[:, : gn.POSE_DIM].astype(np.float64)
+    full_betas = np.zeros(model.num_betas)
+    full_betas[: len(betas)] = np.asarray(betas)
+    out: dict[str, np.ndarray] = {
+        "betas": full_betas,
+        "expression": x[:, gn.TRANSL.stop :].astype(np.float64),
+        "transl": x[:, gn.TRANSL].astype(np.float64),
+    }
+    start = 0
+    for key, width in POSE_KEYS:
+        out[key] = pose[:, start : start + width].copy()
+        start += width
+    fwd = BodyForward(model)(out)
+    res = np.linalg.norm(fwd.keypoints - target, axis=-1)
+    res = np.where(conf > 0, res, np.nan)
+    return FitResult(out, fwd.joints, fwd.keypoints, res, history)
