@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "lift": ("experiments.lift", "lift a 2D keypoint npz to root-relative 3D (metres)"),
     "eval-h36m": ("experiments.eval_h36m", "Human3.6M protocol-1/2 per-action table"),
     "train-lifter": ("experiments.train_lifter", "train the 3D lifter (H36M or CMU mocap)"),
+    "fit": ("experiments.fit_sequence", "fit SMPL-X-layout parameters to 3D keypoint sequences"),
+    "body": ("experiments.body_forward", "SMPL-X-layout forward pass: joints, keypoints, vertices"),
 }
 
 
