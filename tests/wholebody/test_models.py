@@ -173,3 +173,16 @@ def test_macs_match_published_gflops(name):
     ref = PRESETS[name].published_gflops
     print(f"{name}: {macs:.3f} GMACs (published {ref})")
     assert abs(macs - ref) / ref < (0.1 if ref < 1 else 0.01)
+
+
+def test_spp_cascaded_pooling_equals_parallel_pools():
+    from wholebody.models.layers import SPPBottleneck
+
+    torch.manual_seed(0)
+    spp = SPPBottleneck(16, 16).eval()
+    assert spp.cascade
+    x = torch.randn(2, 16, 7, 5)
+    with torch.no_grad():
+        y = spp.conv1(x)
+        ref = spp.conv2(torch.cat([y] + [pool(y) for pool in spp.poolings], dim=1))
+        torch.testing.assert_close(spp(x), ref, rtol=0, atol=0)

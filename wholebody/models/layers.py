@@ -125,6 +125,15 @@ class SPPBottleneck(nn.Module):
         )
         self.conv2 = ConvModule(mid * (len(kernel_sizes) + 1), out_channels, 1)
 
+        ks = list(kernel_sizes)
+        # (k, 2k-1, 3k-2, ...) windows equal repeated k x k pooling (SPPF), exactly: cheaper
+        self.cascade = all(b == a + ks[0] - 1 for a, b in zip(ks, ks[1:], strict=False))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
+        if self.cascade:
+            outs = [x]
+            for _ in self.poolings:
+                outs.append(self.poolings[0](outs[-1]))
+            return self.conv2(torch.cat(outs, dim=1))
         return self.conv2(torch.cat([x] + [pool(x) for pool in self.poolings], dim=1))
