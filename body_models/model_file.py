@@ -132,7 +132,7 @@ def _read_arrays(path: Path) -> dict[str, object]:
         try:
             with np.load(path, allow_pickle=True) as z:
                 return {k: z[k] for k in z.files}
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError) as err:
             raise ValueError(f"model file {path}: not a readable .npz ({err})") from err
     if suffix == ".pkl":
         try:
