@@ -154,3 +154,58 @@ def test_bad_inputs(tmp_path, images):
         ]
     )
     assert read_results(tmp_path / "o3" / "results.json") == []  # no detections: empty list
+
+
+class _FakeYolox(torch.nn.Module):
+    """Ignores the pixels; one person at stride-8 cell (3, 3), 24 x 40 px, score 0.9."""
+
+    def __init__(self):
+        super().__init__()
+        raw = torch.zeros(1, 84, 85)  # 64 x 64 input: 8*8 + 4*4 + 2*2 anchors
+        raw[0, 3 * 8 + 3, :4] = torch.tensor([0.5, 0.5, np.log(3.0), np.log(5.0)])
+        raw[0, 3 * 8 + 3, 4], raw[0, 3 * 8 + 3, 5] = 0.9, 1.0
+        self.raw = torch.nn.Parameter(raw, requires_grad=False)
+
+    def forward(self, images):
+        return self.raw + images.sum() * 0
+
+
+def test_detector_mode(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _FakeYolox(),
+            (torch.zeros(1, 3, 64, 64),),
+            str(tmp_path / "det.onnx"),
+            input_names=["images"],
+            output_names=["output"],
+            dynamo=False,
+        )
+    write_image(tmp_path / "a.png", np.full((64, 64, 3), 90, np.uint8))
+    main(
+        [
+            str(tmp_path / "a.png"),
+            "--out",
+            str(tmp_path / "o"),
+            "--model",
+            "rtmpose-tiny-test",
+            "--detector",
+            str(tmp_path / "det.onnx"),
+        ]
+    )
+    recs = read_results(tmp_path / "o" / "results.json")
+    assert len(recs) == 1 and recs[0]["bbox_score"] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="not found: .*missing_det.onnx"):
+        main(
+            [
+                str(tmp_path / "a.png"),
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                "rtmpose-tiny-test",
+                "--detector",
+                str(tmp_path / "missing_det.onnx"),
+            ]
+        )
