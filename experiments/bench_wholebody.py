@@ -13,6 +13,7 @@ machine's measured fp32 matmul throughput, with ratios measured in the same run.
     python -m experiments.bench_wholebody [--models rtmpose-m rtmw-l] [--people 1 8 32]
         [--iters 3] [--threads 2]
     python -m experiments.bench_wholebody --summary   # params / GMACs of every preset
+It ends with the evaluation timing of ``experiments.bench_eval_wholebody`` (``--eval-images``).
 """
 
 from __future__ import annotations
@@ -161,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", default="runs/bench_wholebody")
     p.add_argument("--summary", action="store_true", help="only print params / GMACs per preset")
+    p.add_argument(
+        "--eval-images",
+        type=int,
+        default=2000,
+        help="also time COCO-WholeBody evaluation vs pycocotools on N synthetic images "
+        "(experiments.bench_eval_wholebody); 0 skips",
+    )
     args = p.parse_args(argv)
     global CLOCK
     CLOCK = CLOCKS[args.clock]
@@ -200,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     per = "CPU-second" if args.clock == "cpu" else "second"
     print(f"crops per {per} (higher is better); overhead = ort e2e time / ort model time - 1")
     print("\n".join(lines))
+    if args.eval_images > 0:
+        from experiments import bench_eval_wholebody
+
+        print(f"\nevaluation time vs pycocotools ({args.eval_images} synthetic images):")
+        bench_eval_wholebody.main(["--images", str(args.eval_images), "--repeats", "1"])
     return 0
 
 
