@@ -16,13 +16,20 @@ from wholebody.models import PoseModel
 
 
 def export_onnx(
-    model: PoseModel, path: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True
+    model: PoseModel,
+    path: str | os.PathLike,
+    opset: int = 17,
+    dynamic_batch: bool = True,
+    batch_size: int = 1,
 ) -> Path:
-    """Write ``model`` to ``path`` (legacy TorchScript exporter: no onnxscript needed)."""
+    """Write ``model`` to ``path`` (legacy TorchScript exporter: no onnxscript needed).
+
+    ``dynamic_batch=False`` fixes N to ``batch_size`` (DWPose's files use N = 1).
+    """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = model.config.input_size
-    dummy = torch.zeros(1, 3, h, w)
+    dummy = torch.zeros(batch_size, 3, h, w)
     names = ["simcc_x", "simcc_y"] if model.is_simcc else ["heatmaps"]
     axes = {n: {0: "N"} for n in ["input", *names]} if dynamic_batch else None
     model = model.eval()

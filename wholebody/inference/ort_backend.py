@@ -2,7 +2,7 @@
 
 Any file with input ``[N, 3, H, W]`` and outputs ``simcc_x [N, K, r*W]``, ``simcc_y [N, K, r*H]``
 (names ignored, order used, as rtmlib does) loads, e.g. DWPose's ``dw-ll_ucoco_384.onnx``.
-Static-batch files (N fixed to 1) are run crop by crop.
+Static-batch files (N fixed, e.g. 1) are run in chunks of N (the last one zero-padded).
 """
 
 from __future__ import annotations
@@ -77,5 +77,15 @@ class OrtBackend:
         x = np.ascontiguousarray(batch, dtype=np.float32)
         if self.max_batch is None or x.shape[0] == self.max_batch:
             return tuple(self.session.run(None, {self.input_name: x}))
-        parts = [self.session.run(None, {self.input_name: x[i : i + 1]}) for i in range(len(x))]
+        k = self.max_batch  # static batch: run chunks of k, zero-padding the last one
+        parts = []
+        for start in range(0, len(x), k):
+            chunk = x[start : start + k]
+            if len(chunk) < k:
+                pad = np.zeros((k - len(chunk), *chunk.shape[1:]), np.float32)
+                outs = self.session.run(None, {self.input_name: np.concatenate([chunk, pad])})
+                outs = [o[: len(chunk)] for o in outs]
+            else:
+                outs = self.session.run(None, {self.input_name: chunk})
+            parts.append(outs)
         return tuple(np.concatenate([p[j] for p in parts]) for j in range(len(parts[0])))
