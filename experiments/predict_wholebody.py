@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="image file, folder of images, or video file")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--model", default="rtmw-l-384", help="preset name (random weights!) or path")
+    p.add_argument("--preset", default=None, help="architecture of a .pth (default: inferred)")
     p.add_argument("--boxes", default=None, help="boxes JSON (see module docstring)")
     p.add_argument("--detector", default=None, help="ONNX person detector (YOLOX / RTMDet)")
     p.add_argument("--det-score", type=float, default=0.3, help="detector score threshold")
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(vars(args), indent=2))
-    backend = load_backend(args.model, args.backend, threads=args.threads)
+    backend = load_backend(args.model, args.backend, threads=args.threads, preset=args.preset)
     predictor = TopdownPredictor(
         backend, args.flip_test, args.channel_order, batch_size=args.batch_size
     )

@@ -127,3 +127,12 @@ def test_loaded_model_is_eval_and_deterministic(tmp_path):
     assert not loaded.training
     a = _outputs(loaded)[0].numpy()
     assert np.isfinite(a).all()
+
+
+def test_heatmap_checkpoint_needs_and_takes_a_preset(tmp_path):
+    model = _randomised("heatmap-tiny-test")
+    _mmpose_pth(model, tmp_path / "hm.pth")
+    with pytest.raises(ValueError, match="pass a preset"):
+        load_model(tmp_path / "hm.pth")
+    loaded = load_model(tmp_path / "hm.pth", "heatmap-tiny-test")
+    torch.testing.assert_close(_outputs(loaded), _outputs(model), rtol=0, atol=0)

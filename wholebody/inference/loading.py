@@ -22,12 +22,14 @@ def load_backend(
     backend: Literal["torch", "ort"] = "torch",
     device: str = "cpu",
     threads: int | None = None,
+    preset: str | None = None,
 ):
     """A backend for a preset name or a weights path.
 
     A preset name builds a randomly initialised model and logs a loud warning (no weights are
     downloaded, ever). ``.onnx`` files always run in ONNX Runtime; other weights run in PyTorch
-    or, with ``backend="ort"``, are exported to a temporary ONNX file first.
+    or, with ``backend="ort"``, are exported to a temporary ONNX file first. ``preset`` names
+    the architecture of a .pth / .safetensors file when it cannot be inferred from the shapes.
     """
     if backend not in ("torch", "ort"):
         raise ValueError(f"backend must be 'torch' or 'ort', got {backend!r}")
@@ -43,13 +45,13 @@ def load_backend(
             )
             model = create_model(spec)
         else:
-            model = load_model(path)
+            model = load_model(path, preset)
     else:
         if not path.exists():
             raise ValueError(
                 f"--model {spec!r} is neither a preset ({sorted(PRESETS)}) nor an existing path"
             )
-        model = load_model(path)
+        model = load_model(path, preset)
     model.eval()
     if backend == "torch":
         return TorchBackend(model, device)
