@@ -71,6 +71,30 @@ def get_warp_matrix(
     return np.concatenate([a, t[:, :, None]], axis=2)
 
 
+def get_udp_warp_matrix(
+    center: np.ndarray,
+    scale: np.ndarray,
+    output_size: tuple[int, int],
+    rot: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """UDP affine (N, 2, 3) image -> crop (MMPose ``get_udp_warp_matrix``, unbiased data
+    processing): the region's edges map to pixel centres 0 and ``size - 1``, scale
+    ``(size - 1) / scale`` per axis. Used by the UDP heatmap models."""
+    c = np.atleast_2d(np.asarray(center, dtype=np.float64))
+    s = np.atleast_2d(np.asarray(scale, dtype=np.float64))
+    n = c.shape[0]
+    theta = np.deg2rad(np.broadcast_to(np.asarray(rot, dtype=np.float64), (n,)))
+    cos, sin = np.cos(theta), np.sin(theta)
+    sx = (output_size[0] - 1) / s[:, 0]
+    sy = (output_size[1] - 1) / s[:, 1]
+    m = np.zeros((n, 2, 3))
+    m[:, 0, 0], m[:, 0, 1] = cos * sx, -sin * sx
+    m[:, 0, 2] = sx * (-c[:, 0] * cos + c[:, 1] * sin + 0.5 * s[:, 0])
+    m[:, 1, 0], m[:, 1, 1] = sin * sy, cos * sy
+    m[:, 1, 2] = sy * (-c[:, 0] * sin - c[:, 1] * cos + 0.5 * s[:, 1])
+    return m
+
+
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply affine (N, 2, 3) to points (N, K, 2)."""
     p = np.asarray(points, dtype=np.float64)

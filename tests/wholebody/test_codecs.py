@@ -195,3 +195,18 @@ def test_simcc_visibility_is_a_probability():
     )  # peaked vs flat (min of 1/384, 1/512)
     _, scores = decode_simcc(tx * 3, ty * 3)
     assert scores.max() > 1  # raw logit scores are not probabilities
+
+
+def test_udp_heatmap_round_trip_in_image_space():
+    """image point -> UDP crop -> UDP heatmap -> DARK-UDP decode -> back-projection."""
+    from wholebody.crop import get_udp_warp_matrix, transform_points, warp_from_crop
+
+    rng = np.random.default_rng(5)
+    center, scale = np.array([[300.0, 200.0]]), np.array([[150.0, 200.0]])
+    pts = center[:, None] + rng.uniform(-0.4, 0.4, (1, 133, 2)) * scale[:, None]
+    crop_pts = transform_points(pts, get_udp_warp_matrix(center, scale, SIZE))
+    hm, w = encode_heatmap(crop_pts, np.ones((1, 133)), SIZE, (48, 64), 2.0, udp=True)
+    assert np.all(w == 1)
+    dec, _ = decode_heatmap(hm, SIZE, udp=True)
+    back = warp_from_crop(dec, center, scale, SIZE)
+    assert np.abs(back - pts).max() < 0.1 * scale[0, 0] / 48  # < 0.1 heatmap pixel

@@ -74,3 +74,16 @@ def test_warp_to_crop_and_bad_image():
     assert crops.shape == (1, 128, 96, 3) and s[0, 0] / s[0, 1] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="non-empty"):
         warp_affine(np.zeros((0, 5, 3)), np.eye(2, 3), (4, 4))
+
+
+@pytest.mark.parametrize("rot", [0.0, 30.0])
+def test_udp_warp_maps_region_edges_to_pixel_centres(rot):
+    from wholebody.crop import get_udp_warp_matrix
+
+    c, s = np.array([[100.0, 80.0]]), np.array([[60.0, 80.0]])
+    m = get_udp_warp_matrix(c, s, (192, 256), rot)
+    edges = np.array([[[70.0, 40.0], [130.0, 120.0]]])
+    if rot == 0:
+        np.testing.assert_allclose(transform_points(edges, m)[0], [[0, 0], [191, 255]], atol=1e-9)
+    # centre maps to ((w - 1) / 2, (h - 1) / 2) at any rotation
+    np.testing.assert_allclose(transform_points(c[:, None], m)[0, 0], [95.5, 127.5], atol=1e-9)

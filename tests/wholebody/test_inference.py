@@ -166,3 +166,13 @@ def test_pipeline_given_boxes_and_whole_image(model, image):
     assert dropped.keypoints.shape == (0, 133, 2)
     with pytest.raises(ValueError, match="box_scores"):
         pipe(image, BOXES[:2], [0.9])
+
+
+def test_udp_heatmap_model_uses_udp_crops():
+    torch.manual_seed(0)
+    m = create_model("heatmap-tiny-test", heatmap_udp=True).eval()
+    pred = TopdownPredictor(TorchBackend(m))
+    assert pred.udp
+    res = pred.predict(np.full((64, 48, 3), 100, np.uint8), [[0, 0, 47, 63]])
+    assert np.all(np.isfinite(res.keypoints))
+    assert not TopdownPredictor(TorchBackend(m), heatmap_udp=False).udp

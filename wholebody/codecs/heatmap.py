@@ -20,12 +20,15 @@ def encode_heatmap(
     heatmap_size: tuple[int, int],
     sigma: float = 2.0,
     unbiased: bool = True,
+    udp: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian targets (N, K, h, w) float32 and weights (N, K).
 
     ``unbiased=True`` (DARK) centres the Gaussian at the sub-pixel location ``xy / stride``;
-    otherwise at the integer ``int(xy / stride + 0.5)`` as the MSRA codec. Weight 0 for
-    unlabelled keypoints and when the 3-sigma window lies outside the heatmap.
+    otherwise at the integer ``int(xy / stride + 0.5)`` as the MSRA codec. ``udp=True``
+    (``UDPHeatmap``): stride ``(input - 1) / (heatmap - 1)``, sub-pixel centre, Gaussian cut to
+    the 3-sigma square around the rounded centre. Weight 0 for unlabelled keypoints and when
+    the 3-sigma window lies outside the heatmap.
     """
     kpts = np.asarray(keypoints, dtype=np.float64)
     vis = np.asarray(visible, dtype=np.float64)
@@ -34,21 +37,24 @@ def encode_heatmap(
             f"expected keypoints (N, K, 2) and visible (N, K), got {kpts.shape}, {vis.shape}"
         )
     w, h = heatmap_size
-    stride = np.asarray(input_size, dtype=np.float64) / np.asarray(heatmap_size, dtype=np.float64)
+    size_in = np.asarray(input_size, dtype=np.float64)
+    size_hm = np.asarray(heatmap_size, dtype=np.float64)
+    stride = (size_in - 1) / (size_hm - 1) if udp else size_in / size_hm
     finite = np.all(np.isfinite(kpts), axis=-1)
     mu = np.where(finite[..., None], kpts, 0.0) / stride
-    if not unbiased:
+    if not unbiased and not udp:
         mu = np.floor(mu + 0.5)
     radius = 3 * sigma
-    lo, hi = mu - radius, mu + radius + 1
+    centre = np.floor(mu + 0.5) if udp else mu
+    lo, hi = centre - radius, centre + radius + 1
     outside = (lo[..., 0] >= w) | (lo[..., 1] >= h) | (hi[..., 0] < 0) | (hi[..., 1] < 0)
     weights = np.where((vis > 0.5) & finite & ~outside, vis, 0.0)
     gx = np.exp(-((np.arange(w) - mu[..., :1]) ** 2) / (2 * sigma**2))  # (N, K, w)
     gy = np.exp(-((np.arange(h) - mu[..., 1:]) ** 2) / (2 * sigma**2))  # (N, K, h)
     heatmaps = gy[..., :, None] * gx[..., None, :]
-    if not unbiased:  # MSRA: Gaussian truncated to the 3-sigma square
-        heatmaps = heatmaps * (np.abs(np.arange(w) - mu[..., :1]) <= radius)[..., None, :]
-        heatmaps = heatmaps * (np.abs(np.arange(h) - mu[..., 1:]) <= radius)[..., :, None]
+    if udp or not unbiased:  # MSRA / UDP: Gaussian cut to the 3-sigma square
+        heatmaps = heatmaps * (np.abs(np.arange(w) - centre[..., :1]) <= radius)[..., None, :]
+        heatmaps = heatmaps * (np.abs(np.arange(h) - centre[..., 1:]) <= radius)[..., :, None]
     heatmaps = np.where((weights > 0)[..., None, None], heatmaps, 0.0)
     return heatmaps.astype(np.float32), weights.astype(np.float32)
 
@@ -101,16 +107,45 @@ def refine_dark(keypoints: np.ndarray, heatmaps: np.ndarray, kernel_size: int = 
     return kpts
 
 
+def refine_dark_udp(keypoints: np.ndarray, heatmaps: np.ndarray, kernel_size: int = 11):
+    """DARK-UDP (MMPose ``refine_keypoints_dark_udp``): blur, clip to [1e-3, 50], log,
+    edge-padded finite differences, Newton step with a regularised Hessian inverse."""
+    kpts = np.asarray(keypoints, dtype=np.float64).copy()
+    hm = np.log(np.clip(gaussian_blur(heatmaps, kernel_size), 1e-3, 50.0))
+    n, k, h, w = hm.shape
+    pad = np.pad(hm, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    x = kpts[..., 0].astype(np.int64) + 1
+    y = kpts[..., 1].astype(np.int64) + 1
+    ni, ki = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
+
+    def at(dy: int, dx: int) -> np.ndarray:
+        return pad[ni, ki, np.clip(y + dy, 0, h + 1), np.clip(x + dx, 0, w + 1)]
+
+    i0 = at(0, 0)
+    dx = 0.5 * (at(0, 1) - at(0, -1))
+    dy = 0.5 * (at(1, 0) - at(-1, 0))
+    dxx = at(0, 1) - 2 * i0 + at(0, -1)
+    dyy = at(1, 0) - 2 * i0 + at(-1, 0)
+    dxy = 0.5 * (at(1, 1) - at(0, 1) - at(1, 0) + 2 * i0 - at(0, -1) - at(-1, 0) + at(-1, -1))
+    hess = np.stack([np.stack([dxx, dxy], -1), np.stack([dxy, dyy], -1)], -2)
+    hinv = np.linalg.inv(hess + np.finfo(np.float32).eps * np.eye(2))
+    kpts -= np.einsum("nkij,nkj->nki", hinv, np.stack([dx, dy], -1))
+    return kpts
+
+
 def decode_heatmap(
     heatmaps: np.ndarray,
     input_size: tuple[int, int],
     dark: bool = True,
     kernel_size: int = 11,
+    udp: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Heatmaps (N, K, h, w) -> keypoints (N, K, 2) crop pixels and scores (N, K) = map maxima.
 
     ``dark=True``: DARK refinement; otherwise the MSRA quarter-pixel shift toward the higher
-    neighbour. Keypoints with a maximum <= 0 get location -1 (in heatmap pixels, then scaled).
+    neighbour. ``udp=True``: DARK-UDP refinement and scaling by ``input / (heatmap - 1)`` (UDP
+    crop pixels, as MMPose; back-project with the usual ``kpt / input * scale`` formula).
+    Keypoints with a maximum <= 0 get location -1 (in heatmap pixels, then scaled).
     """
     hm = np.asarray(heatmaps, dtype=np.float32)
     if hm.ndim != 4 or hm.shape[-1] < 1 or hm.shape[-2] < 1:
@@ -120,6 +155,11 @@ def decode_heatmap(
     idx = flat.argmax(-1)
     scores = flat.max(-1)
     kpts = np.stack([idx % w, idx // w], axis=-1).astype(np.float64)
+    if udp:
+        kpts = refine_dark_udp(kpts, hm, kernel_size)
+        kpts[scores <= 0] = -1
+        scale = np.asarray(input_size, dtype=np.float64) / np.array([w - 1, h - 1], np.float64)
+        return (kpts * scale).astype(np.float32), scores.astype(np.float32)
     if dark:
         kpts = refine_dark(kpts, hm, kernel_size)
     else:

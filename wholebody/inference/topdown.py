@@ -23,6 +23,7 @@ from wholebody.codecs.simcc import decode_simcc, flip_simcc
 from wholebody.crop import (
     box_to_center_scale,
     fix_aspect_ratio,
+    get_udp_warp_matrix,
     get_warp_matrix,
     warp_affine,
     warp_from_crop,
@@ -92,6 +93,7 @@ class TopdownPredictor:
         padding: box enlargement before the aspect fix (1.25 as released models).
         batch_size: crops per forward (flip test doubles the work in the same forward).
         keypoint_set: name of the model's keypoint set (flip pairs).
+        heatmap_udp: UDP crops and decoding for heatmap models (None: the backend's config).
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class TopdownPredictor:
         keypoint_set: str = "coco_wholebody",
         mean: tuple[float, float, float] = IMAGENET_MEAN,
         std: tuple[float, float, float] = IMAGENET_STD,
+        heatmap_udp: bool | None = None,
     ) -> None:
         if channel_order not in ("rgb", "bgr"):
             raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
@@ -118,6 +121,9 @@ class TopdownPredictor:
         self.flip_indices = get_keypoint_set(keypoint_set).flip_indices
         self.mean = np.asarray(mean, np.float32)
         self.std = np.asarray(std, np.float32)
+        if heatmap_udp is None:
+            heatmap_udp = bool(getattr(getattr(backend, "config", None), "heatmap_udp", False))
+        self.udp = heatmap_udp and not backend.is_simcc
 
     # -- stages -------------------------------------------------------------------------
     def crop(self, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -125,7 +131,8 @@ class TopdownPredictor:
         w, h = self.input_size
         center, scale = box_to_center_scale(boxes, self.padding)
         scale = fix_aspect_ratio(scale, w / h)
-        mats = get_warp_matrix(center, scale, self.input_size)
+        warp = get_udp_warp_matrix if self.udp else get_warp_matrix
+        mats = warp(center, scale, self.input_size)
         batch = np.empty((len(boxes), 3, h, w), np.float32)
         inv_std = 1.0 / self.std
         for i, m in enumerate(mats):
@@ -152,7 +159,7 @@ class TopdownPredictor:
         (hm,) = merged
         if self.flip_test:
             hm = 0.5 * (hm[:n] + flip_heatmap(hm[n:], self.flip_indices))
-        return decode_heatmap(hm, self.input_size, dark=True)
+        return decode_heatmap(hm, self.input_size, dark=True, udp=self.udp)
 
     # -- public -------------------------------------------------------------------------
     def predict(self, image: np.ndarray, boxes=None) -> PoseResult:

@@ -42,6 +42,7 @@ class ModelConfig:
     neck_csp_blocks: int = 2  # RTMW PAFPN blocks per CSP layer
     heatmap_deconv_channels: tuple[int, ...] = (256, 256, 256)  # heatmap head deconvs
     heatmap_sigma: float = 2.0  # heatmap Gaussian sigma in heatmap pixels
+    heatmap_udp: bool = False  # UDP crops + codec (MMPose UDPHeatmap) instead of MSRA/DARK
     # KLDiscretLoss: RTMPose/DWPose beta 10; RTMW beta 1 with face keypoints at weight 0.5
     loss_beta: float = 10.0
     label_softmax: bool = True
@@ -147,7 +148,7 @@ PRESETS: dict[str, ModelConfig] = {
         _rtmw("x", 192, 256, 13.1),
         _rtmw("l", 288, 384, 17.7),
         _rtmw("x", 288, 384, 29.3),
-        ModelConfig(name="cspnext-m-heatmap", head="heatmap"),
+        ModelConfig(name="cspnext-m-heatmap", head="heatmap", heatmap_udp=True),
         ModelConfig(name="rtmpose-tiny-test", **_TINY),
         ModelConfig(
             name="rtmw-tiny-test",
