@@ -43,6 +43,10 @@ def test_export_io_and_parity(tmp_path, name):
     assert [o.name for o in graph.output] == ["simcc_x", "simcc_y"]
     dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["N", 3, 128, 96]
+    out_dims = [
+        [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output
+    ]
+    assert out_dims == [["N", 133, 192], ["N", 133, 256]]  # the released files' I/O
     ort_b = OrtBackend(path)
     assert ort_b.input_size == (96, 128) and ort_b.split_ratio == 2.0
     x = np.random.default_rng(0).normal(size=(3, 3, 128, 96)).astype(np.float32)
@@ -87,3 +91,17 @@ def test_missing_and_bad_files(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"not an onnx file")
     with pytest.raises(ValueError, match="cannot load ONNX model"):
         OrtBackend(tmp_path / "bad.onnx")
+
+
+def test_heatmap_model_export(tmp_path):
+    model = _model("heatmap-tiny-test")
+    path = export_onnx(model, tmp_path / "hm.onnx")
+    graph = onnx.load(str(path)).graph
+    assert [o.name for o in graph.output] == ["heatmaps"]
+    dims = [d.dim_param or d.dim_value for d in graph.output[0].type.tensor_type.shape.dim]
+    assert dims == ["N", 133, 32, 24]
+    backend = OrtBackend(path)
+    assert not backend.is_simcc and backend.num_keypoints == 133
+    x = np.random.default_rng(3).normal(size=(2, 3, 128, 96)).astype(np.float32)
+    (a,), (b,) = TorchBackend(model)(x), backend(x)
+    assert np.abs(b - a).max() <= 1e-4 * np.abs(a).max()

@@ -10,6 +10,7 @@ import os
 import warnings
 from pathlib import Path
 
+import onnx
 import torch
 
 from wholebody.models import PoseModel
@@ -46,5 +47,25 @@ def export_onnx(
             opset_version=opset,
             dynamo=False,
         )
+    _declare_output_shapes(tmp, model, names)
     os.replace(tmp, out)
     return out
+
+
+def _declare_output_shapes(path: Path, model: PoseModel, names: list[str]) -> None:
+    """Write the static output dims (K and bins) into the graph, as in the released files
+    (the exporter leaves K symbolic when the batch is dynamic)."""
+    cfg = model.config
+    if model.is_simcc:
+        dims = {"simcc_x": (cfg.num_keypoints, cfg.simcc_size[0])}
+        dims["simcc_y"] = (cfg.num_keypoints, cfg.simcc_size[1])
+    else:
+        dims = {"heatmaps": (cfg.num_keypoints, cfg.heatmap_size[1], cfg.heatmap_size[0])}
+    proto = onnx.load(str(path))
+    for output in proto.graph.output:
+        shape = output.type.tensor_type.shape.dim
+        for dim, value in zip(shape[1:], dims[output.name], strict=True):
+            dim.ClearField("dim_param")
+            dim.dim_value = value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
