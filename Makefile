@@ -35,6 +35,8 @@ setup-full: setup
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    $$(grep -v '^#' requirements-apt-full.txt); fi
 	$(PY) -m pip install $(PIP_FLAGS) -r requirements-full.txt
+	# rtmlib: crop/decode parity reference; --no-deps keeps its GUI OpenCV out
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps "rtmlib==0.0.16"
 
 test-all: setup-full
 	$(PY) -m pytest -q -m "slow or not slow"
