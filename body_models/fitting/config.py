@@ -46,7 +46,7 @@ _TORSO = ("global", "transl")
 DEFAULT_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
     StageConfig("body", 15, _TORSO + ("betas", "body"), _BODY_PARTS),
-    StageConfig("full", 10, GROUPS, _ALL_PARTS),
+    StageConfig("full", 20, GROUPS, _ALL_PARTS),
 )
 FAST_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),

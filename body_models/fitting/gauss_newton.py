@@ -211,9 +211,10 @@ def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax
 
 
 def frame_cost(p, x, target, conf_w, nb_mean, nb_weight, w: StepWeights) -> jax.Array:
-    """``(B,)`` per-frame cost: robust data + smoothness towards neighbours + priors."""
+    """``(B,)`` per-frame cost: robust data + smoothness towards neighbours (``nb_weight (B, K)``)
+    + priors."""
     inv_u2 = 1.0 / (w.unit * w.unit)
     sq = jnp.sum(jnp.square(p - target), -1)
     data = jnp.sum(conf_w * geman_mcclure(sq, w.sigma), -1) * inv_u2
-    smooth = w.smooth * nb_weight * jnp.sum(jnp.square(p - nb_mean), (-1, -2)) * inv_u2
+    smooth = w.smooth * jnp.sum(nb_weight * jnp.sum(jnp.square(p - nb_mean), -1), -1) * inv_u2
     return data + smooth + prior_terms(x, w)[0]

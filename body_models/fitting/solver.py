@@ -109,6 +109,10 @@ class _Problem:
         joints, verts = lbs(self.arrays, self.parents, self.levels, b, expr, pose, transl)
         return keypoints_from(joints, verts, self.kmap)
 
+    @partial(jax.jit, static_argnames=("self",))
+    def keypoints_jit(self, betas, x):
+        return self.keypoints(betas, x)
+
     def _data_cost(self, p, data, w):
         cost = gn.frame_cost(p, data["x"], data["target"], data["conf_w"], data["nb_mean"],
                              data["nb_weight"], w.step)  # fmt: skip
@@ -129,7 +133,7 @@ class _Problem:
         r = p - data["target"]
         s2 = w.step.sigma * w.step.sigma
         irls = data["conf_w"] * s2 * s2 / jnp.square(s2 + jnp.sum(r * r, -1)) * inv_u2
-        ws = w.step.smooth * data["nb_weight"][:, None] * inv_u2
+        ws = w.step.smooth * data["nb_weight"] * inv_u2
         e = irls[..., None] * r + ws[..., None] * (p - data["nb_mean"])
         g = jnp.einsum("bkcn,bkc->bn", J, e)
         H = jnp.einsum("bkcn,bk,bkcm->bnm", J, irls + ws, J)
@@ -288,6 +292,15 @@ def _neighbour_mean(p: np.ndarray, valid: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, weight
 
 
+def _seen_nearby(conf: np.ndarray) -> np.ndarray:
+    """``(T, K)`` 1 where the keypoint has confidence in frame t-1, t or t+1, else 0."""
+    seen = conf > 0
+    out = seen.copy()
+    out[1:] |= seen[:-1]
+    out[:-1] |= seen[1:]
+    return out.astype(np.float32)
+
+
 def fit_sequence(
     model: ModelData,
     keypoints3d,
@@ -340,9 +353,10 @@ def fit_sequence(
     lam = np.full((Tp,), 1e-3, np.float32)
     history: list[dict] = []
     x = jnp.asarray(x)
-    p = np.asarray(prob.keypoints(betas, x))
+    p = np.asarray(prob.keypoints_jit(betas, x))
     for stage in cfg.stages:
         conf_w = conf_p * _part_weights(stage)
+        seen = _seen_nearby(conf_p)  # smoothness only where the keypoint is observed nearby
         blocks = stage_blocks(stage, model.num_expression)
         joint_betas = bool(blocks) and "betas" in stage.free and prob.num_betas > 0
         lams = [jnp.asarray(lam) for _ in blocks]
@@ -353,7 +367,7 @@ def fit_sequence(
             for s in range(0, Tp, C):
                 sl = slice(s, s + C)
                 data = {"target": target_p[sl], "conf_w": conf_w[sl], "nb_mean": nb_mean[sl],
-                        "nb_weight": nb_weight[sl]}  # fmt: skip
+                        "nb_weight": nb_weight[sl, None] * seen[sl]}  # fmt: skip
                 data.update({k: (v[sl] if k in ("target2d", "conf2d") else v)
                              for k, v in cam_p.items()})  # fmt: skip
                 chunks.append((sl, data))
@@ -371,7 +385,7 @@ def fit_sequence(
                     costs[sl] = np.asarray(cost)
                 x_parts.append(xc)
             x = jnp.concatenate(x_parts)
-            p = np.asarray(prob.keypoints(betas, x))
+            p = np.asarray(prob.keypoints_jit(betas, x))
             rec = {"stage": stage.name, "iteration": it + 1, "cost": float(costs[:T].mean())}
             history.append(rec)
             if callback is not None:

@@ -1,0 +1,97 @@
+"""Sequence fitting: recovery of known parameters, robustness, equivariance, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from body_models.fitting import fit_sequence
+from body_models.forward import body_forward
+from tests.body_models.conftest import synthetic_params
+from wholebody.keypoints import COCO_WHOLEBODY
+from wholebody.rotations import axis_angle_to_matrix
+
+T = 12  # one compiled chunk size (16) shared by every test here
+
+
+@pytest.fixture(scope="module")
+def sequence(random_model):
+    params = synthetic_params(random_model, T, seed=11)
+    return params, body_forward(random_model, params)
+
+
+def _error_mm(a, b):
+    return float(np.linalg.norm(a - b, axis=-1).mean() * 1000)
+
+
+def test_recovers_clean_sequence(random_model, sequence):
+    params, truth = sequence
+    res = fit_sequence(random_model, truth.keypoints, np.ones((T, 133)))
+    assert _error_mm(res.keypoints, truth.keypoints) <= 5.0
+    assert res.params["body_pose"].shape == (T, 63) and res.params["betas"].shape == (10,)
+    assert res.history[-1]["cost"] < res.history[0]["cost"]
+    # the global orientation absorbs the ~180 degree turn of the OpenCV camera frame
+    R_fit = axis_angle_to_matrix(res.params["global_orient"])
+    R_true = axis_angle_to_matrix(params["global_orient"])
+    angle = np.arccos(np.clip((np.trace(R_fit @ np.swapaxes(R_true, 1, 2), axis1=1, axis2=2) - 1)
+                              / 2, -1, 1))  # fmt: skip
+    assert np.degrees(angle).max() < 10.0
+
+
+def test_nan_keypoints_and_silent_part(random_model, sequence):
+    _, truth = sequence
+    kp = truth.keypoints.copy()
+    scores = np.ones((T, 133))
+    kp[:, COCO_WHOLEBODY.index("left_knee")] = np.nan  # NaN = missing
+    scores[:, COCO_WHOLEBODY.part("left_hand")] = 0.0  # a part nobody saw
+    res = fit_sequence(random_model, kp, scores, "fast")
+    assert all(np.all(np.isfinite(v)) for v in res.params.values())
+    # the unseen hand stays at the prior (flat hand); the residual there is undefined (NaN)
+    assert np.abs(res.params["left_hand_pose"]).max() < 1e-3
+    assert np.isnan(res.residuals[:, COCO_WHOLEBODY.part("left_hand")]).all()
+    body = COCO_WHOLEBODY.part("body")
+    assert _error_mm(res.keypoints[:, body], truth.keypoints[:, body]) < 15.0
+
+
+def test_no_confident_keypoint_is_defined(random_model):
+    res = fit_sequence(random_model, np.zeros((T, 133, 3)), np.zeros((T, 133)), "fast")
+    np.testing.assert_allclose(res.params["body_pose"], 0.0, atol=1e-4)
+    assert np.isnan(res.residuals).all()
+
+
+def test_bad_input(random_model):
+    with pytest.raises(ValueError, match="keypoints3d"):
+        fit_sequence(random_model, np.zeros((T, 17, 3)), np.ones((T, 17)))
+    with pytest.raises(ValueError, match="scores"):
+        fit_sequence(random_model, np.zeros((T, 133, 3)), np.ones((T, 132)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        fit_sequence(random_model, np.zeros((T, 133, 3)), np.full((T, 133), 2.0))
+    with pytest.raises(ValueError, match="fit config"):
+        fit_sequence(random_model, np.zeros((T, 133, 3)), np.ones((T, 133)), "nope")
+
+
+@pytest.mark.slow
+def test_recovers_noisy_sequence_with_dropouts(random_model, sequence):
+    _, truth = sequence
+    rng = np.random.default_rng(0)
+    kp = truth.keypoints + rng.normal(scale=0.01, size=truth.keypoints.shape)
+    scores = np.where(rng.random((T, 133)) < 0.1, 0.0, 1.0)
+    res = fit_sequence(random_model, kp, scores)
+    assert _error_mm(res.keypoints, truth.keypoints) <= 15.0
+
+
+@pytest.mark.slow
+def test_rigid_transform_equivariance(random_model, sequence):
+    """Transformed targets give the transformed body: same joints in the body frame, global
+    orientation R @ R_a (twists that no keypoint sees are left to the prior and not compared)."""
+    params, truth = sequence
+    R = axis_angle_to_matrix(np.array([0.3, -1.2, 0.5]))
+    t = np.array([0.5, -0.2, 1.0])
+    a = fit_sequence(random_model, truth.keypoints, np.ones((T, 133)))
+    b = fit_sequence(random_model, truth.keypoints @ R.T + t, np.ones((T, 133)))
+    assert _error_mm(b.keypoints, a.keypoints @ R.T + t) < 5.0
+    assert _error_mm(b.joints, a.joints @ R.T + t) < 10.0
+    R_a = axis_angle_to_matrix(a.params["global_orient"])
+    R_b = axis_angle_to_matrix(b.params["global_orient"])
+    cos = (np.trace(R_b @ np.swapaxes(R @ R_a, 1, 2), axis1=1, axis2=2) - 1) / 2
+    assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 10.0
