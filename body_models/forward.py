@@ -127,13 +127,26 @@ class BodyForward:
     def __call__(self, params: dict, chunk: int = 256) -> BodyOutput:
         p = prepare_params(self.model, params)
         T = p["full_pose"].shape[0]
+        size = min(chunk, max(4, 1 << (T - 1).bit_length()))  # padded sizes: few compilations
         outs = []
-        for s in range(0, T, chunk):
-            sl = slice(s, s + chunk)
-            outs.append(
-                _forward_jit(self.arrays, self.kmap, self.parents, self.levels, p["betas"],
-                             p["expression"][sl], p["full_pose"][sl], p["transl"][sl])
-            )  # fmt: skip
+        for s in range(0, T, size):
+            n = min(size, T - s)
+
+            def pad(a, n=n, s=s):
+                a = a[s : s + n]
+                return np.concatenate([a, np.zeros((size - n,) + a.shape[1:], a.dtype)])
+
+            out = _forward_jit(
+                self.arrays,
+                self.kmap,
+                self.parents,
+                self.levels,
+                p["betas"],
+                pad(p["expression"]),
+                pad(p["full_pose"]),
+                pad(p["transl"]),
+            )
+            outs.append([o[:n] for o in out])  # fmt: skip
         joints, kpts, verts = (np.concatenate([np.asarray(o[i]) for o in outs]) for i in range(3))
         return BodyOutput(
             joints=joints.astype(np.float64),

@@ -11,7 +11,7 @@ from tests.body_models.conftest import synthetic_params
 from wholebody.keypoints import COCO_WHOLEBODY
 from wholebody.rotations import axis_angle_to_matrix
 
-T = 12  # one compiled chunk size (16) shared by every test here
+T = 12  # one compiled chunk size (16) shared by every test here: only the first compiles
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,6 @@ def test_bad_input(random_model):
         fit_sequence(random_model, np.zeros((T, 133, 3)), np.ones((T, 133)), "nope")
 
 
-@pytest.mark.slow
 def test_recovers_noisy_sequence_with_dropouts(random_model, sequence):
     _, truth = sequence
     rng = np.random.default_rng(0)
@@ -80,7 +79,6 @@ def test_recovers_noisy_sequence_with_dropouts(random_model, sequence):
     assert _error_mm(res.keypoints, truth.keypoints) <= 15.0
 
 
-@pytest.mark.slow
 def test_rigid_transform_equivariance(random_model, sequence):
     """Transformed targets give the transformed body: same joints in the body frame, global
     orientation R @ R_a (twists that no keypoint sees are left to the prior and not compared)."""
