@@ -56,8 +56,11 @@ def test_fit_command(tmp_path, model_path):
 
     model = load_model_file(model_path)
     T = 6
-    params = {"global_orient": np.tile([np.pi, 0.0, 0.0], (T, 1)),
-              "transl": np.tile([0, 0, 3.0], (T, 1)), "body_pose": np.full((T, 63), 0.05)}  # fmt: skip
+    params = {
+        "global_orient": np.tile([np.pi, 0.0, 0.0], (T, 1)),
+        "transl": np.tile([0, 0, 3.0], (T, 1)),
+        "body_pose": np.full((T, 63), 0.05),
+    }
     kp = body_forward(model, params).keypoints
     np.savez(tmp_path / "in.npz", keypoints3d=kp, scores=np.ones((T, 133)))
     out_path = tmp_path / "fit.npz"
