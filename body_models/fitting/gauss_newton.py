@@ -34,14 +34,19 @@ TRANSL = slice(165, 168)
 
 
 class JacobianArrays(NamedTuple):
-    """Constants for the analytic Jacobian on the keypoint vertex subset."""
+    """Constants for the analytic Jacobian on the keypoint vertex subset.
 
-    bw: jax.Array  # (K, 3, 55) barycentric × skinning weight
+    Each keypoint touches few joints (``M`` at most): ``joint_idx (K, M)`` lists them (padding has
+    zero weight), so per-keypoint sums run over ``M`` instead of all 55 joints.
+    """
+
+    joint_idx: jax.Array  # (K, M) int32 joints that move keypoint k
+    bw: jax.Array  # (K, 3, M) barycentric × skinning weight of those joints
     tri: jax.Array  # (K, 3) int32 subset vertex ids (0 for joint keypoints)
-    onehot: jax.Array  # (K, 55) joint keypoints
-    omega: jax.Array  # (K, 55) total weight of joint i in keypoint k
+    onehot: jax.Array  # (K, M) 1 where keypoint k is joint joint_idx[k, m]
+    omega: jax.Array  # (K, M) total weight of joint joint_idx[k, m] in keypoint k
     sub: jax.Array  # (55, 55) sub[a, i] = 1 if i is a or below a
-    expr_x: jax.Array  # (K, 55, 3, E) skinned expression directions
+    expr_x: jax.Array  # (K, M, 3, E) skinned expression directions
 
 
 def subtree_matrix(parents: np.ndarray) -> np.ndarray:
@@ -65,14 +70,22 @@ def make_jacobian_arrays(model: ModelData, vertex_ids: np.ndarray) -> JacobianAr
     bw = np.where(surf[:, None, None], model.kpt_bary[:, :, None] * model.weights[tri_global], 0.0)
     onehot = np.zeros((K, 55))
     onehot[np.nonzero(~surf)[0], model.kpt_joint_ids[~surf]] = 1.0
+    omega = bw.sum(1) + onehot
+    nonzero = (np.abs(bw).sum(1) + onehot) > 0
+    M = max(1, int(nonzero.sum(1).max()))
+    idx = np.argsort(~nonzero, axis=1, kind="stable")[:, :M]  # used joints first
+    rows = np.arange(K)[:, None]
+    used = nonzero[rows, idx]
     expr_x = np.einsum("kci,kcde->kide", bw, model.exprdirs[tri_global])
+    bw_s = np.swapaxes(bw, 1, 2)[rows, idx] * used[..., None]  # (K, M, 3)
     return JacobianArrays(
-        bw=jnp.asarray(bw, jnp.float32),
+        joint_idx=jnp.asarray(idx, jnp.int32),
+        bw=jnp.asarray(np.swapaxes(bw_s, 1, 2), jnp.float32),
         tri=jnp.asarray(np.where(surf[:, None], lookup[tri_global], 0), jnp.int32),
-        onehot=jnp.asarray(onehot, jnp.float32),
-        omega=jnp.asarray(bw.sum(1) + onehot, jnp.float32),
+        onehot=jnp.asarray(onehot[rows, idx] * used, jnp.float32),
+        omega=jnp.asarray(omega[rows, idx] * used, jnp.float32),
         sub=jnp.asarray(subtree_matrix(model.parents), jnp.float32),
-        expr_x=jnp.asarray(expr_x, jnp.float32),
+        expr_x=jnp.asarray(expr_x[rows, idx] * used[..., None, None], jnp.float32),
     )
 
 
@@ -125,11 +138,13 @@ def keypoints_and_jacobian(
         v = v + (feat @ arrays.posedirs).reshape(v.shape)
     G, P = forward_kinematics(rot, rest_j, parents, levels)
     t = P - jnp.einsum("bimn,bin->bim", G, rest_j)
+    idx = jac.joint_idx
     X = (
-        jnp.einsum("kci,bkcd->bkid", jac.bw, v[:, jac.tri])
-        + jac.onehot[None, :, :, None] * (rest_j[:, None])
+        jnp.einsum("kcm,bkcd->bkmd", jac.bw, v[:, jac.tri])
+        + jac.onehot[None, ..., None] * (rest_j[:, idx])
     )
-    Q = jnp.einsum("bimn,bkin->bkim", G, X) + jac.omega[None, :, :, None] * t[:, None]
+    G_k = G[:, idx]  # (B, K, M, 3, 3)
+    Q = jnp.einsum("bkmij,bkmj->bkmi", G_k, X) + jac.omega[None, ..., None] * t[:, idx]
     p = Q.sum(2) + transl[:, None]
 
     cols = np.asarray(cols)
@@ -140,13 +155,18 @@ def keypoints_and_jacobian(
         par = np.asarray(parents)
         G_par = jnp.where((par[joints] >= 0)[None, :, None, None], G[:, np.maximum(par[joints], 0)],
                           jnp.eye(3))  # fmt: skip
-        M = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
-        Y = jnp.einsum("ai,bkic->bkac", jac.sub[joints], Q)
-        C = jac.omega @ jac.sub[joints].T  # (K, A)
-        D = Y - C[None, :, :, None] * P[:, None, joints]
-        # d p / d θ_{a,l} = M[:, a, :, l] × D[:, k, a]
-        Jr = jnp.cross(jnp.swapaxes(M, -1, -2)[:, None], D[:, :, :, None, :])  # (B,K,A,3l,3)
-        Jr = jnp.moveaxis(Jr, -1, 2).reshape(B, p.shape[1], 3, -1)  # (B, K, 3, A*3)
+        Mrot = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
+        below = jac.sub[joints][:, idx] * (jac.omega != 0)  # (A, K, M): joint m below a?
+        Y = jnp.einsum("akm,bkmc->bkac", below, Q)
+        C = jnp.einsum("akm,km->ka", below, jac.omega)
+        D = Y - C[None, :, :, None] * P[:, None, joints]  # (B, K, A, 3)
+        # d p / d θ_{a,l} = Mrot[:, a, :, l] × D[:, k, a]
+        m = jnp.swapaxes(Mrot, -1, -2)[:, None]  # (B, 1, A, 3l, 3)
+        d = D[:, :, :, None, :]
+        Jr = jnp.stack([m[..., 1] * d[..., 2] - m[..., 2] * d[..., 1],
+                        m[..., 2] * d[..., 0] - m[..., 0] * d[..., 2],
+                        m[..., 0] * d[..., 1] - m[..., 1] * d[..., 0]], 2)  # fmt: skip
+        Jr = Jr.reshape(B, p.shape[1], 3, -1)  # (B, K, 3, A*3)
         local = {int(j): n for n, j in enumerate(joints)}
         sel = np.array([local[c // 3] * 3 + c % 3 for c in pose_cols])
         blocks.append(Jr[..., sel])
@@ -156,7 +176,7 @@ def keypoints_and_jacobian(
         blocks.append(jnp.broadcast_to(jnp.eye(3)[:, t_cols], (B, p.shape[1], 3, n_t)))
     e_cols = cols[cols >= TRANSL.stop] - TRANSL.stop
     if e_cols.size:
-        blocks.append(jnp.einsum("bimn,kine->bkme", G, jac.expr_x[..., e_cols]))
+        blocks.append(jnp.einsum("bkmij,kmje->bkie", G_k, jac.expr_x[..., e_cols]))
     return p, jnp.concatenate(blocks, axis=-1)
 
 

@@ -96,6 +96,10 @@ class _Problem:
         )
         self.kmap = make_keypoint_arrays(model, ids)
         self.jac = gn.make_jacobian_arrays(model, ids)
+        idx, omega = np.asarray(self.jac.joint_idx), np.asarray(self.jac.omega)
+        self.touch = np.zeros((len(idx), 55), bool)  # (K, 55) joints skinning each keypoint
+        np.put_along_axis(self.touch, idx, omega != 0, axis=1)
+        self.sub = gn.subtree_matrix(model.parents) > 0
         self.parents = np.asarray(model.parents)
         self.levels = kinematic_levels(model.parents)
 
@@ -120,28 +124,43 @@ class _Problem:
             cost += w.reproj_weight * _reproj_cost(p, data, w)
         return cost
 
+    def affected_rows(self, cols_np: np.ndarray) -> np.ndarray | None:
+        """Keypoints that the pose columns ``cols`` can move (None = all, e.g. translation)."""
+        if np.any(cols_np >= gn.POSE_DIM):
+            return None
+        joints = np.unique(cols_np // 3)
+        rows = np.nonzero((self.touch[:, None, :] & self.sub[joints][None]).any((1, 2)))[0]
+        return rows if len(rows) < len(self.touch) else None
+
     def _normal(self, x, betas, data, w, cols_np, with_betas: bool):
         """Keypoints and Gauss-Newton normal equations (halves) of each frame: ``H (B, n, n)``,
         ``g (B, n)`` over ``cols`` followed (with ``with_betas``) by the betas."""
         B = x.shape[0]
-        p, J = gn.keypoints_and_jacobian(self.arrays, self.jac, self.parents, self.levels,
-                                         betas, x, cols_np)  # fmt: skip
+        p_all, J = gn.keypoints_and_jacobian(self.arrays, self.jac, self.parents, self.levels,
+                                             betas, x, cols_np)  # fmt: skip
         if with_betas:
             Jb = jax.jacfwd(lambda b: self.keypoints(b, x))(betas)  # (B, K, 3, S)
             J = jnp.concatenate([J, Jb], -1)
+        rows = None if with_betas or "target2d" in data else self.affected_rows(cols_np)
+        p = p_all
+        if rows is not None:  # other keypoints have zero Jacobian rows for these columns
+            J, p = J[:, rows], p[:, rows]
+            data = {k: data[k][:, rows] for k in ("target", "conf_w", "nb_mean", "nb_weight")}
         inv_u2 = 1.0 / (w.step.unit * w.step.unit)
         r = p - data["target"]
         s2 = w.step.sigma * w.step.sigma
         irls = data["conf_w"] * s2 * s2 / jnp.square(s2 + jnp.sum(r * r, -1)) * inv_u2
         ws = w.step.smooth * data["nb_weight"] * inv_u2
         e = irls[..., None] * r + ws[..., None] * (p - data["nb_mean"])
-        g = jnp.einsum("bkcn,bkc->bn", J, e)
-        H = jnp.einsum("bkcn,bk,bkcm->bnm", J, irls + ws, J)
+        Jf = J.reshape(B, -1, J.shape[-1])  # (B, 3K, n), rows ordered (k, xyz)
+        g = jnp.einsum("bin,bi->bn", Jf, e.reshape(B, -1))
+        H = jnp.einsum("bin,bim->bnm", Jf * jnp.repeat(irls + ws, 3, axis=-1)[..., None], Jf)
         if "target2d" in data:
             g2, H2 = _reproj_normal(p, J, data, w)
             g, H = g + w.reproj_weight * g2, H + w.reproj_weight * H2
         _, pg, ph = gn.prior_terms(x, w.step)
         pg, ph = pg[:, cols_np], ph[:, cols_np]
+        p = p_all
         if with_betas:  # the shape prior is counted once per frame
             S = betas.shape[0]
             pg = jnp.concatenate([pg, jnp.broadcast_to(w.shape * betas, (B, S))], -1)
