@@ -13,9 +13,18 @@ def test_demo_runs_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert demo.main(["--frames", "6", "--run-name", "t"]) == 0
     out = tmp_path / "runs" / "t"
-    for name in ("motion.bvh", "motion.fbx", "motion.glb", "fit.npz", "config.json",
-                 "controlnet_pose/openpose.json", "controlnet_pose/pose_00005.png",
-                 "controlnet_depth/depth_00005.png", "controlnet_normal/normal_00005.png"):  # fmt: skip
+    expected = [
+        "motion.bvh",
+        "motion.fbx",
+        "motion.glb",
+        "fit.npz",
+        "config.json",
+        "controlnet_pose/openpose.json",
+        "controlnet_pose/pose_00005.png",
+        "controlnet_depth/depth_00005.png",
+        "controlnet_normal/normal_00005.png",
+    ]
+    for name in expected:
         assert (out / name).is_file(), name
     stages = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     acc = {m["stage"]: m for m in stages}["fit accuracy"]
