@@ -16,15 +16,6 @@ from wholebody.checkpoint import (
 from wholebody.models import create_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two spinning threads run ~10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _randomised(name: str):
     torch.manual_seed(0)
     model = create_model(name).eval()

@@ -18,16 +18,6 @@ from wholebody.keypoints import COCO_WHOLEBODY
 from wholebody.losses import KLDiscretLoss, keypoint_mse_loss, kl_discret_loss
 from wholebody.models import get_config
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two spinning threads run ~10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SIZE = (192, 256)
 
 

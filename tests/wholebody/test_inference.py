@@ -4,31 +4,16 @@ import numpy as np
 import pytest
 import torch
 
+from tests.wholebody.conftest import perturbed_model
 from wholebody.codecs import flip_simcc
 from wholebody.crop import box_to_center_scale, fix_aspect_ratio
 from wholebody.inference import TopdownPredictor, TorchBackend, WholebodyPipeline
 from wholebody.keypoints import COCO_WHOLEBODY
-from wholebody.models import create_model, recalibrate_batchnorm
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two spinning threads run ~10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from wholebody.models import create_model
 
 
 def _model(name):
-    """A randomly initialised model made input-sensitive (perturbed, BN statistics recalibrated)."""
-    torch.manual_seed(0)
-    m = create_model(name)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    w, h = m.config.input_size
-    return recalibrate_batchnorm(m, [torch.randn(4, 3, h, w) for _ in range(2)])
+    return perturbed_model(name, scale=0.05)
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,6 @@ from wholebody.media import write_image, write_video
 from wholebody.models import create_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture()
 def images(tmp_path):
     rng = np.random.default_rng(0)

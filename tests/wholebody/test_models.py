@@ -16,16 +16,6 @@ from wholebody.models import (
     get_config,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two spinning threads run ~10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 TINY = ["rtmpose-tiny-test", "rtmw-tiny-test", "heatmap-tiny-test"]
 LIGHT = TINY + ["rtmpose-t", "rtmpose-s"]
 HEAVY = [n for n in PRESETS if n not in LIGHT]

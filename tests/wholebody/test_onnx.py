@@ -5,30 +5,14 @@ import onnx
 import pytest
 import torch
 
+from tests.wholebody.conftest import perturbed_model
 from wholebody.inference import TopdownPredictor, TorchBackend
 from wholebody.inference.onnx_export import export_onnx
 from wholebody.inference.ort_backend import OrtBackend
-from wholebody.models import create_model, recalibrate_batchnorm
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared, oversubscribed CPU two spinning threads run ~10x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _model(name):
-    """A randomly initialised model made input-sensitive (perturbed, BN statistics recalibrated)."""
-    torch.manual_seed(0)
-    m = create_model(name)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.add_(torch.randn_like(p) * 0.02)
-    w, h = m.config.input_size
-    return recalibrate_batchnorm(m, [torch.randn(4, 3, h, w) for _ in range(2)])
+    return perturbed_model(name, scale=0.02)
 
 
 REL_TOL = {"rtmpose-tiny-test": 1e-4, "rtmw-tiny-test": 2e-4}

@@ -13,14 +13,6 @@ from wholebody.inference.ort_backend import OrtBackend
 from wholebody.models import count_macs
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_export_cli_writes_onnx_and_safetensors(tmp_path):
     rc = export_pose_onnx.main(
         [
