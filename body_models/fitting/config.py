@@ -77,7 +77,8 @@ class FitConfig:
         jaw_weight: L2 on the jaw rotation.
         smooth_weight: pull of each frame's keypoints towards the mean of its neighbours'
             (per unit² per keypoint; 0 = frames independent).
-        reprojection_weight: 2D term per (pixel / focal)² (used only with a camera).
+        reprojection_weight: 2D term per (pixel / focal / unit)², i.e. an image error that
+            spans ``unit`` metres at 1 m depth costs like a 3D error of ``unit`` (camera only).
         reprojection_sigma: Geman-McClure scale of the 2D term, pixels.
         beta_frames: frames (evenly spaced) used for each shape update.
         chunk: frames per compiled step (memory bound).

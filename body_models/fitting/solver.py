@@ -121,7 +121,7 @@ class _Problem:
         cost = gn.frame_cost(p, data["x"], data["target"], data["conf_w"], data["nb_mean"],
                              data["nb_weight"], w.step)  # fmt: skip
         if "target2d" in data:
-            cost += w.reproj_weight * _reproj_cost(p, data, w)
+            cost += w.reproj_weight * _reproj_cost(p, data, w) / jnp.square(w.step.unit)
         return cost
 
     def affected_rows(self, cols_np: np.ndarray) -> np.ndarray | None:
@@ -157,7 +157,8 @@ class _Problem:
         H = jnp.einsum("bin,bim->bnm", Jf * jnp.repeat(irls + ws, 3, axis=-1)[..., None], Jf)
         if "target2d" in data:
             g2, H2 = _reproj_normal(p, J, data, w)
-            g, H = g + w.reproj_weight * g2, H + w.reproj_weight * H2
+            scale = w.reproj_weight / jnp.square(w.step.unit)
+            g, H = g + scale * g2, H + scale * H2
         _, pg, ph = gn.prior_terms(x, w.step)
         pg, ph = pg[:, cols_np], ph[:, cols_np]
         p = p_all

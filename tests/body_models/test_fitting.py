@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from body_models.fitting import fit_sequence
+from body_models.fitting import fit_sequence, get_config
 from body_models.forward import body_forward
 from tests.body_models.conftest import synthetic_params
 from wholebody.keypoints import COCO_WHOLEBODY
@@ -93,3 +95,22 @@ def test_rigid_transform_equivariance(random_model, sequence):
     R_b = axis_angle_to_matrix(b.params["global_orient"])
     cos = (np.trace(R_b @ np.swapaxes(R @ R_a, 1, 2), axis1=1, axis2=2) - 1) / 2
     assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 10.0
+
+
+@pytest.mark.slow
+def test_reprojection_term_pulls_towards_2d(random_model, sequence):
+    """Depth-biased 3D targets plus exact 2D keypoints: the camera term reduces the 2D error."""
+    from wholebody.camera import Camera
+
+    _, truth = sequence
+    cam = Camera(1000.0, 1000.0, 500.0, 500.0, 1000, 1000)
+    k2d = cam.project(truth.keypoints)
+    biased = truth.keypoints + np.array([0.03, -0.02, 0.05])
+    plain = fit_sequence(random_model, biased, np.ones((T, 133)), "fast")
+    cfg = dataclasses.replace(get_config("fast"), reprojection_weight=100.0)
+    both = fit_sequence(random_model, biased, np.ones((T, 133)), cfg, camera=cam, keypoints2d=k2d)
+    err_plain = np.linalg.norm(cam.project(plain.keypoints) - k2d, axis=-1).mean()
+    err_both = np.linalg.norm(cam.project(both.keypoints) - k2d, axis=-1).mean()
+    assert err_both < 0.5 * err_plain
+    with pytest.raises(ValueError, match="keypoints2d"):
+        fit_sequence(random_model, biased, np.ones((T, 133)), camera=cam)
