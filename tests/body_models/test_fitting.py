@@ -114,3 +114,16 @@ def test_reprojection_term_pulls_towards_2d(random_model, sequence):
     assert err_both < 0.5 * err_plain
     with pytest.raises(ValueError, match="keypoints2d"):
         fit_sequence(random_model, biased, np.ones((T, 133)), camera=cam)
+
+
+@pytest.mark.slow
+def test_recovers_sequence_on_open_model():
+    from body_models.model_file import OPEN_MODEL_FILE, load_model_file
+
+    if not OPEN_MODEL_FILE.is_file():
+        pytest.skip(f"open model not built ({OPEN_MODEL_FILE} missing)")
+    model = load_model_file("open")
+    params = synthetic_params(model, T, seed=2)
+    truth = body_forward(model, params)
+    res = fit_sequence(model, truth.keypoints, np.ones((T, 133)))
+    assert _error_mm(res.keypoints, truth.keypoints) <= 5.0
