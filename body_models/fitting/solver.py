@@ -437,15 +437,17 @@ def _betas_step(prob: _Problem, x, betas, lam: float, chunks, w, cols):
     return x, betas, min(lam * 4.0, 1e7), np.array(old)
 
 
-_PROBLEMS: dict[tuple[int, int], _Problem] = {}
+_PROBLEMS: dict[tuple[int, int], tuple[ModelData, _Problem]] = {}
 
 
 def _problem(model: ModelData, num_betas: int) -> _Problem:
+    """The compiled problem of the last model used (held with the model, so ids stay unique)."""
     key = (id(model), num_betas)
-    if key not in _PROBLEMS:
-        _PROBLEMS.clear()  # keep one model's compiled problem alive
-        _PROBLEMS[key] = _Problem(model, num_betas)
-    return _PROBLEMS[key]
+    cached = _PROBLEMS.get(key)
+    if cached is None or cached[0] is not model:
+        _PROBLEMS.clear()
+        _PROBLEMS[key] = (model, _Problem(model, num_betas))
+    return _PROBLEMS[key][1]
 
 
 def _result(model, betas, x, target, conf, history) -> FitResult:
