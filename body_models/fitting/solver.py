@@ -23,7 +23,12 @@ from body_models.fitting import gauss_newton as gn
 from body_models.fitting import priors
 from body_models.fitting.config import FitConfig, StageConfig, get_config
 from body_models.fitting.init import init_global, prepare_targets
-from body_models.fitting.losses import geman_mcclure
+from body_models.fitting.reprojection import (
+    camera_data,
+    make_weights,
+    reprojection_cost,
+    reprojection_normal,
+)
 from body_models.forward import POSE_KEYS, BodyForward
 from body_models.lbs import (
     keypoint_vertices,
@@ -121,7 +126,7 @@ class _Problem:
         cost = gn.frame_cost(p, data["x"], data["target"], data["conf_w"], data["nb_mean"],
                              data["nb_weight"], w.step)  # fmt: skip
         if "target2d" in data:
-            cost += w.reproj_weight * _reproj_cost(p, data, w) / jnp.square(w.step.unit)
+            cost += w.reproj_weight * reprojection_cost(p, data, w) / jnp.square(w.step.unit)
         return cost
 
     def affected_rows(self, cols_np: np.ndarray) -> np.ndarray | None:
@@ -156,7 +161,7 @@ class _Problem:
         g = jnp.einsum("bin,bi->bn", Jf, e.reshape(B, -1))
         H = jnp.einsum("bin,bim->bnm", Jf * jnp.repeat(irls + ws, 3, axis=-1)[..., None], Jf)
         if "target2d" in data:
-            g2, H2 = _reproj_normal(p, J, data, w)
+            g2, H2 = reprojection_normal(p, J, data, w)
             scale = w.reproj_weight / jnp.square(w.step.unit)
             g, H = g + scale * g2, H + scale * H2
         _, pg, ph = gn.prior_terms(x, w.step)
@@ -217,88 +222,6 @@ class _Problem:
         return x_new, p_new, self._cost(p_new, x_new, betas_new, data, w)
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
-class _Weights:
-    step: gn.StepWeights
-    shape: jax.Array
-    reproj_weight: jax.Array
-    reproj_sigma: jax.Array
-
-    def tree_flatten(self):
-        return (self.step, self.shape, self.reproj_weight, self.reproj_sigma), None
-
-    @classmethod
-    def tree_unflatten(cls, _, children):
-        return cls(*children)
-
-
-def _reproj_terms(p, data):
-    cam = p @ data["cam_R"].T + data["cam_t"]
-    K = data["cam_K"]
-    z = jnp.maximum(cam[..., 2], 1e-2)
-    uv = jnp.stack([K[0, 0] * cam[..., 0] / z + K[0, 2], K[1, 1] * cam[..., 1] / z + K[1, 2]], -1)
-    return cam, z, (uv - data["target2d"]) / K[0, 0]
-
-
-def _reproj_cost(p, data, w):
-    _, _, r = _reproj_terms(p, data)
-    sq = jnp.sum(r * r, -1)
-    return jnp.sum(data["conf2d"] * geman_mcclure(sq, w.reproj_sigma / data["cam_K"][0, 0]), -1)
-
-
-def _reproj_normal(p, J, data, w):
-    """Gauss-Newton gradient/Hessian halves of the reprojection term."""
-    cam, z, r = _reproj_terms(p, data)
-    K = data["cam_K"]
-    f = K[0, 0]
-    zero = jnp.zeros_like(z)
-    # d(uv)/d(cam) / f: [[fx/z, 0, -fx x/z²], [0, fy/z, -fy y/z²]] / f
-    d = jnp.stack([
-        jnp.stack([K[0, 0] / z, zero, -K[0, 0] * cam[..., 0] / z**2], -1),
-        jnp.stack([zero, K[1, 1] / z, -K[1, 1] * cam[..., 1] / z**2], -1),
-    ], -2) / f  # fmt: skip
-    J2 = jnp.einsum("bkuc,cd,bkdn->bkun", d, data["cam_R"], J)
-    s = w.reproj_sigma / f
-    irls = data["conf2d"] * s**4 / jnp.square(s * s + jnp.sum(r * r, -1))
-    return jnp.einsum("bkun,bku->bn", J2, irls[..., None] * r), jnp.einsum(
-        "bkun,bk,bkum->bnm", J2, irls, J2
-    )
-
-
-def _weights(cfg: FitConfig) -> _Weights:
-    f = np.float32
-    step = gn.StepWeights(
-        unit=f(cfg.unit), sigma=f(cfg.robust_sigma), smooth=f(cfg.smooth_weight),
-        pose=f(cfg.pose_weight), hinge=f(cfg.hinge_weight), limit=f(cfg.limit_weight),
-        angle_limit=f(cfg.angle_limit), hand=f(cfg.hand_weight), jaw=f(cfg.jaw_weight),
-        expr=f(cfg.expression_weight),
-    )  # fmt: skip
-    return _Weights(step, f(cfg.shape_weight), f(cfg.reprojection_weight),
-                    f(cfg.reprojection_sigma))  # fmt: skip
-
-
-def _camera_data(camera, keypoints2d, scores2d, T: int) -> dict:
-    if camera is None:
-        return {}
-    if keypoints2d is None:
-        raise ValueError("fit_sequence: a camera needs keypoints2d (T, 133, 2)")
-    k2 = np.asarray(keypoints2d, dtype=np.float64)
-    if k2.shape != (T, COCO_WHOLEBODY.num_keypoints, 2):
-        raise ValueError(f"keypoints2d: expected shape ({T}, 133, 2), got {k2.shape}")
-    s2 = np.ones(k2.shape[:2]) if scores2d is None else np.asarray(scores2d, dtype=np.float64)
-    if s2.shape != k2.shape[:2]:
-        raise ValueError(f"scores2d: expected shape {k2.shape[:2]}, got {s2.shape}")
-    bad = ~np.all(np.isfinite(k2), -1) | ~np.isfinite(s2)
-    return {
-        "target2d": np.where(bad[..., None], 0.0, k2).astype(np.float32),
-        "conf2d": np.where(bad, 0.0, np.clip(s2, 0, 1)).astype(np.float32),
-        "cam_K": camera.K.astype(np.float32),
-        "cam_R": camera.R.astype(np.float32),
-        "cam_t": camera.t.astype(np.float32),
-    }
-
-
 def _neighbour_mean(p: np.ndarray, valid: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of each frame's neighbours' keypoints (one neighbour at the ends) and a 0/1 weight."""
     T = p.shape[0]
@@ -351,7 +274,7 @@ def fit_sequence(
     cfg = get_config(config)
     target, conf = prepare_targets(keypoints3d, scores)
     T = target.shape[0]
-    cam = _camera_data(camera, keypoints2d, scores2d, T)
+    cam = camera_data(camera, keypoints2d, scores2d, T)
     prob = _problem(model, cfg.num_betas)
     zero = BodyForward(model)({"transl": np.zeros((1, 3))})
     root = model.J_regressor[0] @ model.v_template
@@ -369,7 +292,7 @@ def fit_sequence(
     cam_p = {k: (np.concatenate([v, np.repeat(v[-1:], pad, 0) * 0]) if k in ("target2d", "conf2d")
                  else v) for k, v in cam.items()}  # fmt: skip
     betas = jnp.zeros(prob.num_betas, jnp.float32)
-    w = _weights(cfg)
+    w = make_weights(cfg)
     lam = np.full((Tp,), 1e-3, np.float32)
     history: list[dict] = []
     x = jnp.asarray(x)
