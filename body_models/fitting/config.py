@@ -19,12 +19,16 @@ class StageConfig:
         iterations: Levenberg-Marquardt iterations.
         free: parameter groups optimised in this stage (others stay fixed).
         part_weights: data-term weight per keypoint part (missing parts weigh 0).
+        robust_sigma: Geman-McClure scale for this stage (metres), or None for
+            ``FitConfig.robust_sigma``. Early stages use a wide kernel: a tight one treats the
+            large residuals of a far-off initial pose (arms down vs the T-pose) as outliers.
     """
 
     name: str
     iterations: int
     free: tuple[str, ...]
     part_weights: tuple[tuple[str, float], ...]
+    robust_sigma: float | None = None
 
     def __post_init__(self) -> None:
         bad = set(self.free) - set(GROUPS)
@@ -37,20 +41,25 @@ class StageConfig:
             )
         if self.iterations < 0:
             raise ValueError(f"StageConfig.iterations: expected >= 0, got {self.iterations}")
+        if self.robust_sigma is not None and self.robust_sigma <= 0:
+            raise ValueError(f"StageConfig.robust_sigma: expected > 0, got {self.robust_sigma}")
 
 
 _ALL_PARTS = tuple((p, 1.0) for p in PARTS)
 _BODY_PARTS = (("body", 1.0), ("foot", 1.0), ("face", 0.3))
 _TORSO = ("global", "transl")
 
+# metres: the body stage sees the whole arm/leg error, not just its robust tail (the global stage
+# keeps the tight kernel so that limbs far from the T-pose do not tilt the torso)
+_WIDE = 1.0
 DEFAULT_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 15, _TORSO + ("betas", "body"), _BODY_PARTS),
+    StageConfig("body", 15, _TORSO + ("betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
     StageConfig("full", 20, GROUPS, _ALL_PARTS),
 )
 FAST_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 5, _TORSO + ("betas", "body"), _BODY_PARTS),
+    StageConfig("body", 5, _TORSO + ("betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
     StageConfig("full", 5, GROUPS, _ALL_PARTS),
 )
 

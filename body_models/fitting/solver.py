@@ -10,6 +10,7 @@ analytic Jacobians (``gauss_newton.py``), alternating with Gauss-Newton steps on
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,7 +298,15 @@ def fit_sequence(
     history: list[dict] = []
     x = jnp.asarray(x)
     p = np.asarray(prob.keypoints_jit(betas, x))
+    w_default = w
     for stage in cfg.stages:
+        w = (
+            w_default
+            if stage.robust_sigma is None
+            else dataclasses.replace(
+                w_default, step=w_default.step._replace(sigma=np.float32(stage.robust_sigma))
+            )
+        )
         conf_w = conf_p * _part_weights(stage)
         seen = _seen_nearby(conf_p)  # smoothness only where the keypoint is observed nearby
         blocks = stage_blocks(stage, model.num_expression)

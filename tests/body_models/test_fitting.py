@@ -127,3 +127,21 @@ def test_recovers_sequence_on_open_model():
     truth = body_forward(model, params)
     res = fit_sequence(model, truth.keypoints, np.ones((T, 133)))
     assert _error_mm(res.keypoints, truth.keypoints) <= 5.0
+
+
+def test_recovers_limbs_far_from_the_rest_pose(random_model, sequence):
+    """Arms hanging down (~70 deg from the T-pose): the body stage's wide robust kernel must not
+    treat the whole-arm error of the initial pose as an outlier (a tight one left them out)."""
+    params, _ = sequence
+    params = {k: np.array(v, copy=True) for k, v in params.items()}
+    body = params["body_pose"].reshape(T, 21, 3)
+    from wholebody.keypoints import SMPLX
+
+    body[:, SMPLX.index("left_shoulder") - 1] = [0.0, 0.0, -1.2]
+    body[:, SMPLX.index("right_shoulder") - 1] = [0.0, 0.0, 1.2]
+    params["body_pose"] = body.reshape(T, 63)
+    truth = body_forward(random_model, params)
+    res = fit_sequence(random_model, truth.keypoints, np.ones((T, 133)))
+    for part in ("left_hand", "right_hand"):
+        ix = COCO_WHOLEBODY.part(part)
+        assert _error_mm(res.keypoints[:, ix], truth.keypoints[:, ix]) <= 10.0, part
