@@ -49,17 +49,18 @@ _ALL_PARTS = tuple((p, 1.0) for p in PARTS)
 _BODY_PARTS = (("body", 1.0), ("foot", 1.0), ("face", 0.3))
 _TORSO = ("global", "transl")
 
-# metres: the body stage sees the whole arm/leg error, not just its robust tail (the global stage
-# keeps the tight kernel so that limbs far from the T-pose do not tilt the torso)
+# metres: the body stage sees the whole arm/leg error, not just its robust tail. The global stage
+# keeps the tight kernel and the body stage leaves the global orientation alone, so limbs far
+# from the T-pose neither tilt nor twist the torso (the full stage refines it).
 _WIDE = 1.0
 DEFAULT_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 15, _TORSO + ("betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
+    StageConfig("body", 15, ("transl", "betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
     StageConfig("full", 20, GROUPS, _ALL_PARTS),
 )
 FAST_STAGES = (
     StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 5, _TORSO + ("betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
+    StageConfig("body", 5, ("transl", "betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
     StageConfig("full", 5, GROUPS, _ALL_PARTS),
 )
 
