@@ -127,7 +127,8 @@ def read_config(path: str | Path) -> LifterConfig:
     return config_from_dict(json.loads(metadata["config"]))
 
 
-def _atomic_write(target: Path, write) -> None:
+def atomic_write(target: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename onto ``target``: never a half-written file."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -159,11 +160,11 @@ def save_checkpoint(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: np.ascontiguousarray(v) for k, v in state_dict(model).items()}
-    _atomic_write(
+    atomic_write(
         directory / WEIGHTS_FILE,
         lambda tmp: save_file(tensors, tmp, metadata={"config": config_json}),
     )
-    _atomic_write(directory / CONFIG_FILE, lambda tmp: Path(tmp).write_text(config_json + "\n"))
+    atomic_write(directory / CONFIG_FILE, lambda tmp: Path(tmp).write_text(config_json + "\n"))
     log.info("saved lifter checkpoint to %s", directory)
     return directory
 

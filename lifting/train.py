@@ -17,7 +17,6 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ import optax
 from flax import nnx
 from safetensors.numpy import load_file, save_file
 
-from lifting.checkpoint import load_weights, save_checkpoint
+from lifting.checkpoint import atomic_write, load_weights, save_checkpoint
 from lifting.data.dataset import ClipData, root_relative
 from lifting.losses import LossWeights, lifter_loss
 from lifting.metrics import mpjpe, p_mpjpe
@@ -163,17 +162,6 @@ def evaluate_clips(model: nnx.Module, data: ClipData, batch_size: int = 64) -> d
     }
 
 
-def _atomic(target: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _flat_key(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
@@ -190,9 +178,9 @@ def save_train_state(
     save_checkpoint(model, directory, meta=meta)
     flat = nnx.state(optimizer).flat_state()
     tensors = {_flat_key(p): np.array(v.get_value(), order="C") for p, v in flat}
-    _atomic(directory / TRAIN_STATE_WEIGHTS, lambda tmp: save_file(tensors, tmp))
+    atomic_write(directory / TRAIN_STATE_WEIGHTS, lambda tmp: save_file(tensors, tmp))
     info = json.dumps({"epoch": int(epoch)})
-    _atomic(directory / TRAIN_STATE_JSON, lambda tmp: Path(tmp).write_text(info + "\n"))
+    atomic_write(directory / TRAIN_STATE_JSON, lambda tmp: Path(tmp).write_text(info + "\n"))
     return directory
 
 
