@@ -148,41 +148,35 @@ def h36m_sequences(
     ``VIDEOPOSE3D_EXCLUDED`` are skipped.
     """
     seqs = []
-    for subject in subjects:
-        if subject not in positions_3d:
-            raise ValueError(f"subject {subject!r} not in the 3D data, got {sorted(positions_3d)}")
-        for action, pos32 in positions_3d[subject].items():
-            if (subject, action) in VIDEOPOSE3D_EXCLUDED:
-                continue
-            world = mocap32_to_h36m17(pos32)
-            for cam in cameras:
-                camera = h36m_camera(subject, cam)
-                kp3 = camera.world_to_camera(world).astype(np.float32)
-                if positions_2d is None:
-                    kp2 = project_h36m(kp3, subject, cam)
-                else:
-                    try:
-                        kp2 = positions_2d[subject][action][cam]
-                    except KeyError:
-                        raise ValueError(f"2D data has no {subject}/{action}") from None
-                    if len(kp2) < len(kp3):
-                        raise ValueError(
-                            f"{subject}/{action}/{cam}: 2D has {len(kp2)} frames, 3D has {len(kp3)}"
-                        )
-                    kp2 = kp2[: len(kp3)]
-                w, h = camera_resolution(cam)
-                seqs.append(
-                    PoseSequence(
-                        name=f"{subject}/{action}/{cam}",
-                        keypoints2d=kp2,
-                        scores=np.ones(kp2.shape[:2], np.float32),
-                        keypoints3d=kp3,
-                        width=w,
-                        height=h,
-                        action=action_group(action),
-                        camera=camera,
+    for subject, action, world in _kept_sequences(positions_3d, subjects):
+        for cam in cameras:
+            camera = h36m_camera(subject, cam)
+            kp3 = camera.world_to_camera(world).astype(np.float32)
+            if positions_2d is None:
+                kp2 = project_h36m(kp3, subject, cam)
+            else:
+                try:
+                    kp2 = positions_2d[subject][action][cam]
+                except KeyError:
+                    raise ValueError(f"2D data has no {subject}/{action}") from None
+                if len(kp2) < len(kp3):
+                    raise ValueError(
+                        f"{subject}/{action}/{cam}: 2D has {len(kp2)} frames, 3D has {len(kp3)}"
                     )
+                kp2 = kp2[: len(kp3)]
+            w, h = camera_resolution(cam)
+            seqs.append(
+                PoseSequence(
+                    name=f"{subject}/{action}/{cam}",
+                    keypoints2d=kp2,
+                    scores=np.ones(kp2.shape[:2], np.float32),
+                    keypoints3d=kp3,
+                    width=w,
+                    height=h,
+                    action=action_group(action),
+                    camera=camera,
                 )
+            )
     logger.info("built %d H36M sequences for %s", len(seqs), list(subjects))
     return seqs
 
@@ -192,13 +186,17 @@ def ground_truth_camera_frame(
 ) -> dict[str, np.ndarray]:
     """``{"S9/Directions 1/0": (N, 17, 3)}`` camera-frame ground truth for the eval protocol."""
     out = {}
+    for subject, action, world in _kept_sequences(positions_3d, subjects):
+        for cam in range(len(CAMERA_IDS)):
+            out[f"{subject}/{action}/{cam}"] = world_to_camera_h36m(world, subject, cam)
+    return out
+
+
+def _kept_sequences(positions_3d: dict, subjects: Iterable[str]):
+    """Yield ``(subject, action, world (N, 17, 3))`` for every sequence not excluded."""
     for subject in subjects:
         if subject not in positions_3d:
             raise ValueError(f"subject {subject!r} not in the 3D data, got {sorted(positions_3d)}")
         for action, pos32 in positions_3d[subject].items():
-            if (subject, action) in VIDEOPOSE3D_EXCLUDED:
-                continue
-            world = mocap32_to_h36m17(pos32)
-            for cam in range(len(CAMERA_IDS)):
-                out[f"{subject}/{action}/{cam}"] = world_to_camera_h36m(world, subject, cam)
-    return out
+            if (subject, action) not in VIDEOPOSE3D_EXCLUDED:
+                yield subject, action, mocap32_to_h36m17(pos32)
