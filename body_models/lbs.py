@@ -144,6 +144,29 @@ def forward_kinematics(
     return jnp.stack(g_rot, 1), jnp.stack(g_pos, 1)
 
 
+def shaped_rest(
+    arrays: LBSArrays, betas: jax.Array, expression: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """Rest joints ``(B, 55, 3)`` and vertices ``(B, U, 3)`` with shape and expression blend shapes.
+
+    Args:
+        betas: ``(B, S)`` or ``(S,)`` (shared); expression ``(B, E)``.
+    """
+    B = expression.shape[0]
+    betas = jnp.broadcast_to(betas, (B, arrays.shapedirs.shape[2]))
+    rest_j = (
+        arrays.j_template
+        + jnp.einsum("jcs,bs->bjc", arrays.j_shapedirs, betas)
+        + jnp.einsum("jcs,bs->bjc", arrays.j_exprdirs, expression)
+    )
+    v_shaped = (
+        arrays.v_template
+        + jnp.einsum("vcs,bs->bvc", arrays.shapedirs, betas)
+        + jnp.einsum("vcs,bs->bvc", arrays.exprdirs, expression)
+    )
+    return rest_j, v_shaped
+
+
 def lbs(
     arrays: LBSArrays,
     parents: np.ndarray,
@@ -164,17 +187,7 @@ def lbs(
         joints ``(B, 55, 3)`` and vertices ``(B, U, 3)`` in metres.
     """
     B = full_pose.shape[0]
-    betas = jnp.broadcast_to(betas, (B, arrays.shapedirs.shape[2]))
-    rest_j = (
-        arrays.j_template
-        + jnp.einsum("jcs,bs->bjc", arrays.j_shapedirs, betas)
-        + jnp.einsum("jcs,bs->bjc", arrays.j_exprdirs, expression)
-    )
-    v_shaped = (
-        arrays.v_template
-        + jnp.einsum("vcs,bs->bvc", arrays.shapedirs, betas)
-        + jnp.einsum("vcs,bs->bvc", arrays.exprdirs, expression)
-    )
+    rest_j, v_shaped = shaped_rest(arrays, betas, expression)
     rot = rodrigues(full_pose)  # (B, 55, 3, 3)
     v_posed = v_shaped
     if arrays.posedirs.shape[0]:  # an empty posedirs skips pose correctives

@@ -26,7 +26,7 @@ import numpy as np
 
 from body_models.fitting import priors
 from body_models.fitting.losses import geman_mcclure
-from body_models.lbs import LBSArrays, forward_kinematics, rodrigues
+from body_models.lbs import LBSArrays, forward_kinematics, rodrigues, shaped_rest
 from body_models.model_file import ModelData
 
 POSE_DIM = 165
@@ -122,16 +122,7 @@ def keypoints_and_jacobian(
     """Keypoints ``(B, K, 3)`` and their Jacobian ``(B, K, 3, len(cols))`` for columns ``cols``."""
     pose, transl, expr = split_params(x)
     B = x.shape[0]
-    rest_j = (
-        arrays.j_template
-        + jnp.einsum("jcs,s->jc", arrays.j_shapedirs, betas)
-        + jnp.einsum("jcs,bs->bjc", arrays.j_exprdirs, expr)
-    )
-    v = (
-        arrays.v_template
-        + jnp.einsum("vcs,s->vc", arrays.shapedirs, betas)
-        + jnp.einsum("vcs,bs->bvc", arrays.exprdirs, expr)
-    )
+    rest_j, v = shaped_rest(arrays, betas, expr)
     rot = rodrigues(pose)
     if arrays.posedirs.shape[0]:
         feat = (rot[:, 1:] - jnp.eye(3, dtype=rot.dtype)).reshape(B, -1)
