@@ -29,7 +29,6 @@ from lifting.data import (
     TEST_SUBJECTS,
     action_group,
     clip_indices,
-    flip_pose,
     ground_truth_camera_frame,
     h36m_sequences,
     load_h36m_2d,
@@ -54,9 +53,18 @@ def load_predictions(path: Path) -> dict[str, np.ndarray]:
     return preds
 
 
+def make_lifter_predictor(model, flip_tta: bool, batch_size: int = 32):
+    """The shared predictor (``lifting.inference.make_predictor``), flip-averaged on request."""
+    from lifting.inference import flip_indices_for, make_predictor
+    from lifting.inference import flip_tta as with_flip
+
+    predict = make_predictor(model, batch_size=batch_size)
+    return with_flip(predict, flip_indices_for(model.config)) if flip_tta else predict
+
+
 def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: int = 32):
-    """Run a trained lifter over whole sequences (overlapping clips, predictions averaged)."""
-    from lifting.train import predict
+    """Run a trained lifter over whole sequences (clips of half-overlap, frames averaged)."""
+    from lifting.inference import lift_clips
 
     model = load_lifter(checkpoint)
     meta = model.config.meta
@@ -67,20 +75,13 @@ def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: i
         )
     input_norm = meta.get("input_norm", "screen")
     n = int(meta.get("clip_len", model.config.maxlen))
+    predict = make_lifter_predictor(model, flip_tta, batch_size)
     out = {}
     for seq in sequences:
-        x = sequence_input(seq, input_norm)
         idx = clip_indices(
             len(seq), n, max(1, n // 2), tail="last" if len(seq) >= n else "resample"
         )
-        pred = predict(model, x[idx], batch_size)
-        if flip_tta:
-            pred = 0.5 * (pred + flip_pose(predict(model, flip_pose(x[idx]), batch_size)))
-        total = np.zeros((len(seq), 17, 3))
-        count = np.zeros(len(seq))
-        np.add.at(total, idx.ravel(), pred.reshape(-1, 17, 3))
-        np.add.at(count, idx.ravel(), 1.0)
-        out[seq.name] = total / np.maximum(count, 1)[:, None, None]
+        out[seq.name] = lift_clips(predict, sequence_input(seq, input_norm), idx)
     return out
 
 
@@ -101,7 +102,6 @@ def eval_motionbert_pkl(args):
     """MotionBERT's protocol on its pickle's test split -> `ActionTable` in mm."""
     from lifting.data import load_motionbert_pkl, motionbert_split_clips
     from lifting.protocol import evaluate_motionbert_split
-    from lifting.train import predict
 
     if args.checkpoint is None:
         raise ValueError("--motionbert-pkl needs --checkpoint (MotionBERT-space predictions)")
@@ -110,9 +110,7 @@ def eval_motionbert_pkl(args):
     clip_len = int(model.config.meta.get("clip_len", min(args.clip_len, model.config.maxlen)))
     idx = motionbert_split_clips(test.source, clip_len, clip_len)
     x = test.normalized_input()[idx]
-    pred = predict(model, x, args.batch_size)
-    if args.flip_tta:
-        pred = 0.5 * (pred + flip_pose(predict(model, flip_pose(x), args.batch_size)))
+    pred = make_lifter_predictor(model, args.flip_tta, args.batch_size)(x)
     return evaluate_motionbert_split(test, pred, idx)
 
 

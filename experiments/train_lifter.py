@@ -80,8 +80,8 @@ def motionbert_clips(args):
     """MotionBERT's pickle: train clips in its network space (root-relative 2.5D) and a
     validation function running its protocol on the test split (mm)."""
     from lifting.data import load_motionbert_pkl, motionbert_split_clips
+    from lifting.inference import make_predictor
     from lifting.protocol import evaluate_motionbert_split
-    from lifting.train import predict
 
     data = load_motionbert_pkl(args.motionbert_pkl)
     train_split, test = data["train"], data["test"]
@@ -98,7 +98,8 @@ def motionbert_clips(args):
     test_x = test.normalized_input()[test_idx]
 
     def val_fn(model) -> dict[str, float]:
-        table = evaluate_motionbert_split(test, predict(model, test_x), test_idx)
+        predict = make_predictor(model, batch_size=64)
+        table = evaluate_motionbert_split(test, predict(test_x), test_idx)
         return {"val_mpjpe_mm": table.average("mpjpe"), "val_p_mpjpe_mm": table.average("p_mpjpe")}
 
     return train_data, val_fn

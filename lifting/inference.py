@@ -3,7 +3,9 @@
 All functions take and return numpy arrays in the model's normalised units: input
 ``(T, J, 3)`` = (x, y, confidence) from :mod:`lifting.normalize`, output ``(T, J, 3)``.
 
-- :func:`make_predictor`: jitted batch forward in float32 or bfloat16.
+- :func:`make_predictor`: THE jitted batch forward (float32 or bfloat16), in fixed-size
+  batches; used by ``experiments.lift``, ``experiments.eval_h36m`` and training validation.
+- :func:`lift_clips`: fixed clips (the H36M protocols' clip schemes), frames averaged.
 - :func:`lift_sequence`: clips longer than the window are cut into overlapping windows whose
   predictions are cross-faded (weights fall smoothly to ~0 at window edges), so there is no jump
   at window boundaries; clips shorter than the window run at their own length.
@@ -15,6 +17,7 @@ All functions take and return numpy arrays in the model's normalised units: inpu
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,38 +32,65 @@ __all__ = [
     "blend_weights",
     "flip_indices_for",
     "flip_tta",
+    "lift_clips",
     "lift_sequence",
     "make_predictor",
     "sanitize_input",
     "window_starts",
 ]
 
-Predictor = Callable[[np.ndarray], np.ndarray]  # (B, T, J, C) -> (B, T, J, 3)
+Predictor = Callable[[np.ndarray], np.ndarray]  # (K, T, J, C) -> (K, T, J, 3)
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
-def make_predictor(model: nnx.Module, dtype: str = "float32") -> Predictor:
-    """Jitted ``(B, T, J, C) -> (B, T, J, 3)`` numpy predictor.
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def _forward(graphdef, state, x: jax.Array, dtype: str) -> jax.Array:
+    # module level with the graph as static data: every predictor of the same architecture and
+    # input shape (e.g. one per validation epoch) reuses one compiled forward
+    model = nnx.merge(graphdef, state)
+    return model(x.astype(DTYPES[dtype])).astype(jnp.float32)
+
+
+def make_predictor(
+    model: nnx.Module, dtype: str = "float32", batch_size: int | None = None
+) -> Predictor:
+    """The lifter's jitted numpy predictor ``(K, T, J, C) -> (K, T, J, 3)`` float32.
+
+    Every inference path (``experiments.lift``, ``experiments.eval_h36m``, validation during
+    training) runs through this function.
 
     Args:
-        model: a :class:`lifting.model.DSTformer`.
+        model: a :class:`lifting.model.DSTformer`; its weights are captured now (later in-place
+            updates of ``model`` need a new predictor, which reuses the compiled forward).
         dtype: ``"float32"`` or ``"bfloat16"`` (weights and activations cast; softmax and
             LayerNorm statistics stay float32; output returned as float32).
+        batch_size: clips per forward call; the K clips run in chunks of
+            ``min(batch_size, K)``, the last one zero-padded, so one compiled shape serves all.
+            ``None``: all K clips in one call.
     """
     if dtype not in DTYPES:
         raise ValueError(f"dtype: expected one of {sorted(DTYPES)}, got {dtype!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size: expected a positive int or None, got {batch_size!r}")
     graphdef, state = nnx.split(model)
     state = jax.tree.map(lambda a: jnp.asarray(a, DTYPES[dtype]), state)
-
-    @jax.jit
-    def forward(state, x):
-        return nnx.merge(graphdef, state)(x.astype(DTYPES[dtype])).astype(jnp.float32)
 
     def predict(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
         model.check_input(x)
-        return np.asarray(forward(state, x))
+        k = len(x)
+        if k == 0:
+            return np.zeros(x.shape[:-1] + (3,), np.float32)
+        size = k if batch_size is None else min(batch_size, k)
+        outs = []
+        for i in range(0, k, size):
+            chunk = x[i : i + size]
+            if len(chunk) < size:
+                pad = np.zeros((size - len(chunk),) + chunk.shape[1:], chunk.dtype)
+                chunk = np.concatenate([chunk, pad])
+            outs.append(np.asarray(_forward(graphdef, state, chunk, dtype)))
+        return np.concatenate(outs)[:k]
 
     predict.config = model.config  # type: ignore[attr-defined]
     return predict
@@ -186,6 +216,29 @@ def lift_sequence(
         if callback is not None:
             callback(min(b + batch_size, len(starts)), len(starts))
     return (total / norm).astype(np.float32)
+
+
+def lift_clips(predict: Predictor, x: np.ndarray, clips: np.ndarray) -> np.ndarray:
+    """Lift a ``(T, J, C)`` sequence through fixed clips, averaging frames seen more than once.
+
+    The clip scheme of the H36M protocols: ``clips`` ``(K, n)`` frame indices (e.g. from
+    :func:`lifting.data.clip_indices`, with repeated indices for resampled short tails); every
+    clip is predicted (in the predictor's batches) and each frame's predictions are averaged.
+    Frames no clip covers are NaN.
+    """
+    clips = np.asarray(clips)
+    if clips.ndim != 2 or not np.issubdtype(clips.dtype, np.integer):
+        raise ValueError(f"clips: expected (K, n) integer frame indices, got {clips.shape}")
+    t = x.shape[0]
+    if clips.size and (clips.min() < 0 or clips.max() >= t):
+        raise ValueError(f"clips: indices must lie in [0, {t}), got {clips.min()}..{clips.max()}")
+    pred = predict(x[clips]) if len(clips) else np.zeros((0, clips.shape[1], x.shape[1], 3))
+    total = np.zeros((t, x.shape[1], 3), dtype=np.float64)
+    count = np.zeros(t, dtype=np.float64)
+    np.add.at(total, clips.ravel(), pred.reshape(-1, x.shape[1], 3))
+    np.add.at(count, clips.ravel(), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / count[:, None, None]).astype(np.float32)
 
 
 class OnlineLifter:

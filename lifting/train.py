@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -32,6 +31,7 @@ from safetensors.numpy import load_file, save_file
 
 from lifting.checkpoint import atomic_write, load_weights, save_checkpoint
 from lifting.data.dataset import ClipData, root_relative
+from lifting.inference import make_predictor
 from lifting.losses import LossWeights, lifter_loss
 from lifting.metrics import mpjpe, p_mpjpe
 
@@ -130,31 +130,9 @@ def make_train_step(weights: LossWeights | None = None):
     return step
 
 
-@nnx.jit
-def _forward(model: nnx.Module, x: jax.Array) -> jax.Array:
-    return model(x)
-
-
-def predict(model: nnx.Module, inputs: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Run the model over ``(K, T, J, C)`` clips in batches -> ``(K, T, J, 3)`` numpy.
-
-    The last batch is zero-padded to ``min(batch_size, K)`` so one compiled shape serves all.
-    """
-    inputs = np.asarray(inputs, dtype=np.float32)
-    size = max(1, min(batch_size, len(inputs)))
-    outs = []
-    for i in range(0, len(inputs), size):
-        x = inputs[i : i + size]
-        pad = size - len(x)
-        if pad:
-            x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
-        outs.append(np.asarray(_forward(model, jnp.asarray(x)))[: size - pad])
-    return np.concatenate(outs) if outs else np.zeros(inputs.shape[:-1] + (3,), np.float32)
-
-
 def evaluate_clips(model: nnx.Module, data: ClipData, batch_size: int = 64) -> dict[str, float]:
     """Protocol-1/2 errors in millimetres over all frames of the clips (root-relative)."""
-    pred = root_relative(predict(model, data.inputs, batch_size), data.kset)
+    pred = root_relative(make_predictor(model, batch_size=batch_size)(data.inputs), data.kset)
     gt = root_relative(data.targets, data.kset)
     return {
         "mpjpe_mm": float(1000 * mpjpe(pred, gt).mean()),
@@ -306,7 +284,6 @@ __all__ = [
     "load_train_state",
     "make_optimizer",
     "make_train_step",
-    "predict",
     "save_train_state",
     "train",
     "train_config_from_dict",

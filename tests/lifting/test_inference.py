@@ -13,6 +13,7 @@ from lifting.inference import (
     blend_weights,
     flip_indices_for,
     flip_tta,
+    lift_clips,
     lift_sequence,
     make_predictor,
     sanitize_input,
@@ -139,6 +140,38 @@ def test_bad_input_is_sanitised_or_rejected(tiny):
     # shorter than the window: one call at the sequence's own length
     short = lift_sequence(lambda b: b * 2, clean[:3], window=27)
     assert short.shape == (3, 17, 3)
+
+
+def test_batched_predictor_equals_one_call(tiny):
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 0.5, (5, 8, 17, 3)).astype(np.float32)
+    whole = make_predictor(tiny)(x)
+    batched = make_predictor(tiny, batch_size=2)(x)  # chunks 2, 2, 1 (+1 zero pad)
+    assert batched.shape == (5, 8, 17, 3)
+    np.testing.assert_allclose(batched, whole, atol=1e-6)
+    assert make_predictor(tiny, batch_size=4)(x[:0]).shape == (0, 8, 17, 3)
+    with pytest.raises(ValueError, match="batch_size"):
+        make_predictor(tiny, batch_size=0)
+
+
+def test_lift_clips_averages_overlapping_clips():
+    x = np.arange(10, dtype=np.float32)[:, None, None] * np.ones((1, 17, 3), np.float32)
+    calls = []
+
+    def offset_per_clip(batch):  # clip k adds k: overlapping frames get the mean offset
+        calls.append(len(batch))
+        return batch + np.arange(len(batch), dtype=np.float32)[:, None, None, None]
+
+    clips = np.array([[0, 1, 2, 3], [2, 3, 4, 5], [6, 7, 8, 9], [6, 6, 7, 7]])
+    out = lift_clips(offset_per_clip, x, clips)
+    assert calls == [4]
+    np.testing.assert_allclose(out[:2, 0, 0], [0.0, 1.0])
+    np.testing.assert_allclose(out[2:4, 0, 0], [2.5, 3.5])  # clips 0 and 1
+    np.testing.assert_allclose(out[6, 0, 0], 6 + (2 + 3 + 3) / 3)  # clip 2 once, clip 3 twice
+    with pytest.raises(ValueError, match="indices"):
+        lift_clips(offset_per_clip, x, clips + 1)
+    with pytest.raises(ValueError, match="integer"):
+        lift_clips(offset_per_clip, x, clips.astype(float))
 
 
 def test_blend_weights_taper_to_near_zero():
