@@ -15,7 +15,9 @@ def _model(name):
     return perturbed_model(name, scale=0.02)
 
 
-REL_TOL = {"rtmpose-tiny-test": 1e-4, "rtmw-tiny-test": 2e-4}
+# the perturbed random RTMW net amplifies float32 rounding: torch (packed oneDNN kernels) and
+# ORT each land ~1.4e-4 of the logit scale from a float64 reference, so up to ~3e-4 apart
+REL_TOL = {"rtmpose-tiny-test": 1e-4, "rtmw-tiny-test": 3e-4}
 
 
 @pytest.mark.parametrize("name", ["rtmpose-tiny-test", "rtmw-tiny-test"])

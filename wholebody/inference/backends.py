@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from wholebody.inference.packed import pack_convolutions, packed_conv_available
 from wholebody.models import PoseModel
 from wholebody.models.layers import ConvModule
 
@@ -43,8 +44,18 @@ def fuse_conv_bn(model: nn.Module) -> nn.Module:
 
 
 class TorchBackend:
-    """PyTorch backend: inference mode, eval, numpy in and out; BatchNorm folded into convs
-    (``fuse=True``, on a copy; the given model is left untouched) and channels-last layout."""
+    """PyTorch backend: inference mode, eval, numpy in and out.
+
+    Args:
+        model: the pose model (left untouched; the backend works on a copy).
+        device: torch device.
+        fuse: fold BatchNorm into the convs (as ONNX Runtime does).
+        channels_last: NHWC activations (fewer layout reorders in oneDNN / cuDNN convs).
+        packed: run convs as pre-packed oneDNN kernels with fused SiLU/ReLU
+            (``wholebody.inference.packed``; needs ``fuse``). None = on for CPU when the
+            PyTorch build has oneDNN. On a 2-core AVX2 CPU this is what brings the torch path
+            to ONNX Runtime's speed (eager re-packs every weight on every call).
+    """
 
     def __init__(
         self,
@@ -52,13 +63,24 @@ class TorchBackend:
         device: str | torch.device = "cpu",
         fuse: bool = True,
         channels_last: bool = True,
+        packed: bool | None = None,
     ) -> None:
         model = model.eval()
-        self.model = (fuse_conv_bn(model) if fuse else model).to(device)
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        if channels_last:  # NHWC activations: fewer layout reorders in oneDNN / cuDNN convs
-            self.model = self.model.to(memory_format=torch.channels_last)
         self.device = torch.device(device)
+        if packed is None:
+            packed = fuse and self.device.type == "cpu" and packed_conv_available()
+        if packed and not fuse:
+            raise ValueError("packed=True needs fuse=True (BatchNorm folded into the convs)")
+        if packed and not packed_conv_available():
+            raise ValueError("packed=True needs a PyTorch build with oneDNN (mkldnn)")
+        net = fuse_conv_bn(model) if fuse else model
+        if packed:
+            net = pack_convolutions(net)
+        self.model = net.to(self.device)
+        self.packed = bool(packed)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.config = model.config
         self.input_size = tuple(model.config.input_size)
         self.split_ratio = model.config.simcc_split_ratio
