@@ -86,7 +86,7 @@ def test_packed_conv_equals_conv_and_activation(kwargs, act):
             got, ref = packed(x), ref_act(conv(x))
         assert got.shape == ref.shape
         torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
-    assert len(packed._packed) == 2
+    assert len(packed._packed) == 2  # one packed weight per input (C, H, W)
     # training / autograd and float64 fall back to the plain conv (gradients flow)
     x = torch.randn(2, 8, 13, 9, requires_grad=True)
     packed(x).sum().backward()

@@ -30,19 +30,34 @@ logger = logging.getLogger(__name__)
 POST_OPS = {nn.SiLU: "swish", nn.ReLU: "relu", nn.Identity: "none"}
 
 
+def _op(name: str):
+    """``torch.ops.mkldnn.<name>.default`` (resolved once: calls skip the overload lookup)."""
+    try:
+        return getattr(torch.ops.mkldnn, name).default
+    except (AttributeError, RuntimeError):
+        return None
+
+
+_CONV_POINTWISE = _op("_convolution_pointwise")
+_REORDER = _op("_reorder_convolution_weight")
+
+
 def packed_conv_available() -> bool:
     """True when this PyTorch build has oneDNN and the pointwise-fused convolution operator."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    ops = torch.ops.mkldnn
-    try:
-        return bool(ops._convolution_pointwise and ops._reorder_convolution_weight)
-    except (AttributeError, RuntimeError):
-        return False
+    return (
+        torch.backends.mkldnn.is_available()
+        and _CONV_POINTWISE is not None
+        and _REORDER is not None
+    )
 
 
 class PackedConv2d(nn.Module):
     """``act(conv2d(x, weight, bias))`` with the weight pre-packed for oneDNN.
+
+    The weight is packed on the first call for each input (C, H, W) and cached; call
+    ``reset()`` after changing the conv's weights or moving it. Inputs with a 1x1 spatial size
+    (the channel-attention gates) run the plain conv: there the fixed cost of a oneDNN call
+    (~45 us) exceeds the work.
 
     Args:
         conv: the (BatchNorm-folded) convolution; its weight and bias are shared, not copied.
@@ -59,29 +74,52 @@ class PackedConv2d(nn.Module):
         self.conv = conv
         self.act = act
         self.post_op = POST_OPS[type(act)]
-        self.args = (list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups)
-        self._packed: dict[tuple[int, ...], torch.Tensor] = {}
+        self.padding, self.stride = list(conv.padding), list(conv.stride)
+        self.dilation, self.groups = list(conv.dilation), conv.groups
+        self.reset()
 
-    def packed_weight(self, chw: tuple[int, ...]) -> torch.Tensor:
-        """The weight in oneDNN's layout for inputs (*, C, H, W) (cached per (C, H, W))."""
-        w = self._packed.get(chw)
-        if w is None:
-            padding, stride, dilation, groups = self.args
-            w = torch.ops.mkldnn._reorder_convolution_weight(
-                self.conv.weight.detach(), padding, stride, dilation, groups, [1, *chw]
-            )
+    def reset(self) -> None:
+        """Drop the packed weights (re-packed from the conv on the next call)."""
+        self._packed: dict[torch.Size, torch.Tensor | None] = {}
+        bias = self.conv.bias
+        self._bias = None if bias is None else bias.detach()
+
+    def packed_weight(self, chw: torch.Size) -> torch.Tensor | None:
+        """The weight in oneDNN's layout for inputs (*, C, H, W) (cached per (C, H, W));
+        None where the plain conv runs (1x1 spatial inputs)."""
+        if chw not in self._packed:
+            w = None
+            if chw[-1] * chw[-2] > 1:
+                w = _REORDER(
+                    self.conv.weight.detach(),
+                    self.padding,
+                    self.stride,
+                    self.dilation,
+                    self.groups,
+                    [1, *chw],
+                )
             self._packed[chw] = w
-        return w
+        return self._packed[chw]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_grad_enabled():
-            return self.act(self.conv(x))
-        padding, stride, dilation, groups = self.args
-        bias = None if self.conv.bias is None else self.conv.bias.detach()
-        w = self.packed_weight(tuple(x.shape[1:]))
-        return torch.ops.mkldnn._convolution_pointwise(
-            x, w, bias, padding, stride, dilation, groups, self.post_op, [], ""
-        )
+        if x.dtype is torch.float32 and x.device.type == "cpu" and not torch.is_grad_enabled():
+            w = self._packed.get(x.shape[1:], False)
+            if w is False:
+                w = self.packed_weight(x.shape[1:])
+            if w is not None:
+                return _CONV_POINTWISE(
+                    x,
+                    w,
+                    self._bias,
+                    self.padding,
+                    self.stride,
+                    self.dilation,
+                    self.groups,
+                    self.post_op,
+                    [],
+                    "",
+                )
+        return self.act(self.conv(x))
 
 
 @torch.no_grad()
