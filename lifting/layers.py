@@ -22,28 +22,31 @@ JOINTS = 2  # token axis of spatial attention in (B, T, J, D)
 linear_init = nnx.initializers.truncated_normal(stddev=0.02)
 
 
-def attention(q: jax.Array, k: jax.Array, v: jax.Array, causal: bool) -> jax.Array:
+def attention(
+    q: jax.Array, k: jax.Array, v: jax.Array, causal: bool, prescaled: bool = False
+) -> jax.Array:
     """Softmax attention on head-major ``(..., N, K)`` queries, keys and values.
 
     Every leading axis is batch (heads included): XLA's CPU dot runs fast only when the batch
     axes lead and the contracted axis is minor, so callers lay heads out before tokens. The
-    softmax is computed in float32 (also for low-precision inputs); the ``1/sqrt(K)`` scale and
-    the normalisation are applied in the exp pass and to the ``(N, K)`` output instead of extra
-    passes over the ``(N, M)`` logits.
+    softmax is computed in float32 (also for low-precision inputs); its normalisation is applied
+    to the ``(N, K)`` output instead of the ``(N, M)`` weights (XLA's CPU library fusions
+    otherwise materialise broadcast constants of the logits' size).
 
     Args:
         q, k, v: ``(..., N, K)``, ``(..., M, K)``, ``(..., M, K)``.
         causal: mask out keys later than the query (requires N == M).
+        prescaled: ``q`` already carries the ``1/sqrt(K)`` factor.
     """
-    scale = q.shape[-1] ** -0.5
+    if not prescaled:
+        q = q * jnp.asarray(q.shape[-1] ** -0.5, q.dtype)
     logits = jnp.einsum("...nk,...mk->...nm", q, k).astype(jnp.float32)
     if causal:
         n, m = logits.shape[-2:]
         mask = jnp.tril(jnp.ones((n, m), dtype=bool))
         logits = jnp.where(mask, logits, -jnp.inf)
-    # the 1/sqrt(K) scale rides on the exp pass (scale > 0 keeps the row maximum)
     peak = jax.lax.stop_gradient(logits.max(axis=-1, keepdims=True))
-    weights = jnp.exp((logits - peak) * scale)
+    weights = jnp.exp(logits - peak)
     total = weights.sum(axis=-1, keepdims=True)
     out = jnp.einsum("...nm,...mk->...nk", weights.astype(v.dtype), v)
     return (out / total).astype(v.dtype)
@@ -78,11 +81,15 @@ class Attention(nnx.Module):
             )
         b, t, j, d = x_btjd.shape
         h = self.num_heads
-        qkv = self.qkv(x_btjd).reshape(b, t, j, 3, h, d // h)
+        # 1/sqrt(K) folded into the q columns of the projection (exact for power-of-two K)
+        cols = jnp.repeat(jnp.asarray([(d // h) ** -0.5, 1.0, 1.0], x_btjd.dtype), d)
+        kernel = self.qkv.kernel.value * cols
+        qkv = x_btjd @ kernel + self.qkv.bias.value * cols
+        qkv = qkv.reshape(b, t, j, 3, h, d // h)
         # one copy into (3, B, other, H, tokens, K): batch axes lead, channels minor
         order = (3, 0, 1, 4, 2, 5) if axis == JOINTS else (3, 0, 2, 4, 1, 5)
         q, k, v = jnp.transpose(qkv, order)
-        out = attention(q, k, v, causal)  # (B, other, H, tokens, K)
+        out = attention(q, k, v, causal, prescaled=True)  # (B, other, H, tokens, K)
         back = (0, 1, 3, 2, 4) if axis == JOINTS else (0, 3, 1, 2, 4)  # -> (B, T, J, H, K)
         return self.proj(jnp.transpose(out, back).reshape(b, t, j, d))
 
