@@ -1,7 +1,8 @@
 """Lifter speed: jitted JAX DSTformer vs a torch eager peer, fp32 roofline, bf16 option.
 
     python -m experiments.bench_lifting [--presets motionbert motionbert-lite small]
-        [--frames 243 27] [--iters 3] [--no-torch] [--no-bf16] [--checkpoint DIR]
+        [--frames 243 27] [--iters 3] [--no-torch] [--no-bf16] [--causal]
+        [--checkpoint DIR [--cmu-eval]]
 
 For every preset and clip length T (batch 1, 17 joints unless --joints): frames/s, achieved
 GFLOP/s (analytic FLOPs: linear layers + attention matmuls) as a fraction of the fp32 matmul
@@ -9,8 +10,11 @@ roofline (the best n^3 matmul rate seen in this run, measured before every row a
 end), XLA-planned peak memory of the jitted model, the torch eager peer on the same weights
 (ratio torch time / JAX time), and the bf16 predictor's speed ratio and output change ("MPJPE
 change", mm if the model outputs metres). JAX and torch iterations alternate and medians are
-reported, so load from other processes affects both alike. Results go to
-``runs/<name>/metrics.jsonl`` one line per configuration as they finish.
+reported, so load from other processes affects both alike. ``--causal`` adds the latency per
+new frame of the causal variant (``OnlineLifter`` with a T-frame window). ``--cmu-eval`` with a
+metric ``--checkpoint`` (e.g. ``experiments.train_lifter --cmu``) scores fp32 and bf16 on the
+held-out CMU frames (protocol 1, every frame): the real MPJPE change of the bf16 option.
+Results go to ``runs/<name>/metrics.jsonl`` one line per configuration as they finish.
 """
 
 from __future__ import annotations
@@ -158,12 +162,60 @@ def bench_config(preset, frames, args, params=None) -> dict:
         row[f"{name}_s"] = sec
         row[f"{name}_fps"] = args.batch * frames / sec
         row[f"{name}_gflops"] = flops / sec / 1e9
+    if args.causal:
+        row["causal_ms_per_frame"] = causal_latency_ms(preset, frames, args, params)
     row["jax_roofline_fraction"] = row["jax_gflops"] / max(roof.values())
     if "torch" in times:
         row["jax_over_torch"] = row["torch_s"] / row["jax_s"]
     if "jax_bf16" in times:
         row["bf16_speedup"] = row["jax_s"] / row["jax_bf16_s"]
     return row
+
+
+def causal_latency_ms(preset, frames: int, args, params=None) -> float:
+    """Median ms per new frame of the causal model in ``OnlineLifter`` (T-frame window)."""
+    from lifting.checkpoint import load_state_dict
+    from lifting.inference import OnlineLifter, make_predictor
+    from lifting.model import create_model
+
+    model = create_model(preset, num_joints=args.joints, rngs=args.seed, causal=True)
+    if params is not None:
+        load_state_dict(model, params)
+    rng = np.random.default_rng(args.seed)
+    stream = rng.uniform(-0.8, 0.8, (args.warmup + args.iters + 1, model.config.num_joints, 3))
+    online = OnlineLifter(make_predictor(model), frames)
+    online.run(stream.astype(np.float32))
+    return 1e3 * float(np.median(online.latencies[1 + args.warmup :]))
+
+
+def cmu_bf16_change(checkpoint: str, seed: int = 0) -> dict:
+    """Held-out CMU protocol-1 MPJPE (mm, every frame) in fp32 and bf16 for a metric lifter."""
+    from experiments.train_lifter import build_parser, cmu_sequences
+    from lifting.checkpoint import load_checkpoint
+    from lifting.data import clip_indices, root_relative, sequence_input, sequence_target
+    from lifting.inference import lift_clips, make_predictor
+    from lifting.metrics import mpjpe
+    from wholebody.keypoints import get_keypoint_set
+
+    model = load_checkpoint(checkpoint)
+    meta = model.config.meta
+    if meta.get("output_unit", "m") != "m":
+        raise ValueError(f"--cmu-eval needs a checkpoint predicting metres, got {meta}")
+    n = int(meta.get("clip_len", model.config.maxlen))
+    _, val_seqs = cmu_sequences(build_parser().parse_args(["--cmu", "--seed", str(seed)]))
+    out = {}
+    for dtype in ("float32", "bfloat16"):
+        predict = make_predictor(model, dtype=dtype, batch_size=32)
+        errors = []
+        for seq in val_seqs:
+            idx = clip_indices(len(seq), n, n, tail="last" if len(seq) >= n else "resample")
+            x = sequence_input(seq, meta.get("input_norm", "screen"))
+            pred = lift_clips(predict, x, idx)
+            pred = root_relative(pred, get_keypoint_set(model.config.keypoint_set))
+            errors.append(mpjpe(pred, sequence_target(seq)))
+        out[f"cmu_{dtype}_mpjpe_mm"] = 1000 * float(np.concatenate(errors).mean())
+    out["cmu_bf16_mpjpe_change_mm"] = out["cmu_bfloat16_mpjpe_mm"] - out["cmu_float32_mpjpe_mm"]
+    return out
 
 
 def format_row(r: dict) -> str:
@@ -176,12 +228,14 @@ def format_row(r: dict) -> str:
         f"{get('torch_fps', '9.1f')}{get('jax_over_torch', '7.2f')}"
         f"{get('jax_xla_memory_mb', '8.0f')}{get('torch_peak_rss_mb', '8.0f')}"
         f"{get('bf16_speedup', '7.2f')}{get('bf16_mpjpe_change_mm', '8.3f')}"
+        f"{get('causal_ms_per_frame', '9.1f')}"
     )
 
 
 HEADER = (
     f"{'preset':<16}{'T':>4}{'GFLOP':>8}{'jax f/s':>9}{'GFLOP/s':>8}{'roof':>7}"
     f"{'torch f/s':>9}{'jax/t':>7}{'jaxMB':>8}{'torchMB':>8}{'bf16x':>7}{'dMPJPE':>8}"
+    f"{'causalms':>9}"
 )
 
 
@@ -197,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--checkpoint", help="lifting checkpoint: bench its preset on its weights")
+    p.add_argument("--causal", action="store_true", help="also time the causal online mode")
+    p.add_argument("--cmu-eval", action="store_true",
+                   help="with --checkpoint: fp32 vs bf16 MPJPE on held-out CMU frames")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="bench_lifting")
     p.add_argument("--runs-dir", type=Path, default=Path("runs"))
@@ -230,8 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     best = max([*final.values(), *(v for r in rows for v in r["roofline_gflops"].values())])
     for row in rows:
         row["jax_roofline_fraction"] = row["jax_gflops"] / best
+    summary = {"roofline_best_gflops": best, "roofline_final": final}
+    if args.cmu_eval:
+        if not args.checkpoint:
+            raise SystemExit("--cmu-eval needs --checkpoint (a lifter trained in metres)")
+        summary |= cmu_bf16_change(args.checkpoint, args.seed)
     with metrics.open("a") as handle:
-        handle.write(json.dumps({"roofline_best_gflops": best, "roofline_final": final}) + "\n")
+        handle.write(json.dumps(summary) + "\n")
     print(f"fp32 matmul roofline (best in this run, JAX or torch): {best:.1f} GFLOP/s")
     print(HEADER)
     for row in rows:
@@ -241,8 +303,16 @@ def main(argv: list[str] | None = None) -> int:
         "jax/t = torch time / JAX time; jaxMB = XLA-planned peak (weights + activations); "
         "torchMB = process peak-RSS growth on its first call (0: reused pooled memory); "
         "bf16x = fp32 time / bf16 time; "
-        "dMPJPE = mean |bf16 - fp32| per joint (mm if outputs are metres)"
+        "dMPJPE = mean |bf16 - fp32| per joint (mm if outputs are metres); "
+        "causalms = causal online mode, ms per new frame"
     )
+    if args.cmu_eval:
+        print(
+            "held-out CMU MPJPE: fp32 {cmu_float32_mpjpe_mm:.2f} mm, bf16 "
+            "{cmu_bfloat16_mpjpe_mm:.2f} mm, change {cmu_bf16_mpjpe_change_mm:+.3f} mm".format(
+                **summary
+            )
+        )
     return 0
 
 

@@ -33,3 +33,20 @@ def test_torch_peer_matches_the_jax_model():
         with torch.inference_mode():
             expected = peer(torch.from_numpy(x)).numpy()
         np.testing.assert_allclose(make_predictor(model)(x), expected, atol=2e-6)
+
+
+def test_bench_runs_and_reports_causal_latency(tmp_path, capsys):
+    import json
+
+    from experiments.bench_lifting import main
+
+    argv = ["--presets", "tiny", "--frames", "9", "--iters", "1", "--warmup", "0"]
+    argv += ["--no-torch", "--causal", "--runs-dir", str(tmp_path), "--name", "b"]
+    assert main(argv) == 0
+    lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()
+    row = json.loads(lines[0])
+    assert row["preset"] == "tiny" and row["T"] == 9
+    assert row["causal_ms_per_frame"] > 0 and row["jax_fps"] > 0
+    assert 0 <= row["bf16_relative_change"] < 0.1  # bf16 keeps ~2-3 significant digits
+    assert json.loads(lines[-1])["roofline_best_gflops"] > 0
+    assert "causalms" in capsys.readouterr().out
