@@ -97,6 +97,21 @@ def test_packed_conv_equals_conv_and_activation(kwargs, act):
         torch.testing.assert_close(packed(x64), ref_act(conv(x64)))
 
 
+def test_chunked_batches_equal_one_forward():
+    model = perturbed_model("rtmw-tiny-test", scale=0.02)
+    x = np.random.default_rng(2).normal(size=(7, 3, 128, 96)).astype(np.float32)
+    whole = TorchBackend(model, chunk=0)(x)
+    for k in (1, 3, 8):
+        backend = TorchBackend(model, chunk=k)
+        assert backend.chunk == k
+        for a, b in zip(backend(x), whole, strict=True):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(b).max())
+    assert TorchBackend(model).chunk == 8  # CPU default
+    with pytest.raises(ValueError, match="chunk"):
+        TorchBackend(model, chunk=-1)
+
+
 def test_packed_bad_options():
     model = perturbed_model("rtmpose-tiny-test")
     with pytest.raises(ValueError, match="fuse=True"):

@@ -55,6 +55,9 @@ class TorchBackend:
             (``wholebody.inference.packed``; needs ``fuse``). None = on for CPU when the
             PyTorch build has oneDNN. On a 2-core AVX2 CPU this is what brings the torch path
             to ONNX Runtime's speed (eager re-packs every weight on every call).
+        chunk: largest batch per forward; bigger batches run in chunks (outputs concatenated).
+            0 = no chunking; None = 8 on CPU (activations then stay in reused heap memory
+            instead of fresh, page-faulting allocations: ~10 % faster at 32 crops), 0 elsewhere.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class TorchBackend:
         fuse: bool = True,
         channels_last: bool = True,
         packed: bool | None = None,
+        chunk: int | None = None,
     ) -> None:
         model = model.eval()
         self.device = torch.device(device)
@@ -73,14 +77,17 @@ class TorchBackend:
             raise ValueError("packed=True needs fuse=True (BatchNorm folded into the convs)")
         if packed and not packed_conv_available():
             raise ValueError("packed=True needs a PyTorch build with oneDNN (mkldnn)")
-        net = fuse_conv_bn(model) if fuse else model
-        if packed:
-            net = pack_convolutions(net)
-        self.model = net.to(self.device)
-        self.packed = bool(packed)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        net = (fuse_conv_bn(model) if fuse else model).to(self.device)
         if channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+            net = net.to(memory_format=torch.channels_last)
+        self.model = pack_convolutions(net) if packed else net  # packs on first use per size
+        self.packed = bool(packed)
+        if chunk is None:
+            chunk = 8 if self.device.type == "cpu" else 0
+        if chunk < 0:
+            raise ValueError(f"chunk must be >= 0 (0 = no chunking, None = default), got {chunk}")
+        self.chunk = chunk or None
         self.config = model.config
         self.input_size = tuple(model.config.input_size)
         self.split_ratio = model.config.simcc_split_ratio
@@ -88,8 +95,16 @@ class TorchBackend:
         self.max_batch = None
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        k = self.chunk
+        if k is None or len(batch) <= k:
+            return self._forward(batch)
+        parts = [self._forward(batch[i : i + k]) for i in range(0, len(batch), k)]
+        return tuple(np.concatenate([p[j] for p in parts]) for j in range(len(parts[0])))
+
+    def _forward(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device)
+            x = torch.from_numpy(batch).to(self.device)
             out = self.model(x.contiguous(memory_format=self.memory_format))
         out = out if isinstance(out, tuple) else (out,)
         return tuple(o.float().cpu().numpy() for o in out)
