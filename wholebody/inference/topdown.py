@@ -136,10 +136,12 @@ class TopdownPredictor:
         batch = np.empty((len(boxes), 3, h, w), np.float32)
         inv_std = 1.0 / self.std
         for i, m in enumerate(mats):
-            crop = warp_affine(image, m, self.input_size)
+            crop = warp_affine(image, m, self.input_size)  # a fresh float32 (h, w, 3) array
             if self.channel_order == "bgr":
                 crop = crop[..., ::-1]
-            batch[i] = ((crop - self.mean) * inv_std).transpose(2, 0, 1)
+            crop -= self.mean  # in place: no temporaries per crop
+            crop *= inv_std
+            batch[i] = crop.transpose(2, 0, 1)
         return batch, center, scale
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
