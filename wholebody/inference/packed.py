@@ -4,11 +4,12 @@ Eager PyTorch on CPU re-orders every convolution weight into oneDNN's blocked la
 call, sends 1x1 and small convolutions at batch 1 to a slower im2col path, and runs SiLU as a
 separate pass over memory. ONNX Runtime avoids all three (pre-packed weights, one blocked
 kernel family, fused activations). ``pack_convolutions`` does the same in PyTorch with the
-public ``torch.ops.mkldnn`` operators that ``torch.compile``'s CPU backend emits: each
-``Conv2d`` (+ folded BatchNorm + SiLU/ReLU) becomes one ``_convolution_pointwise`` call on a
-weight packed once per input spatial size (the packed layout does not depend on the batch
-size). Numerics: the same fp32 oneDNN kernels as eager channels-last convolutions (relative
-differences ~1e-6).
+``torch.ops.mkldnn`` operators that ``torch.compile``'s CPU backend emits (underscore-named,
+so not a stable API: without them ``packed_conv_available()`` is False and the backend runs
+eager convolutions). Each ``Conv2d`` (+ folded BatchNorm + SiLU/ReLU) becomes one
+``_convolution_pointwise`` call on a weight packed once per input spatial size (the packed
+layout does not depend on the batch size). Numerics: the same fp32 oneDNN kernels as eager
+channels-last convolutions (per-layer differences ~1e-6 relative).
 
 Inference only (no autograd through packed weights); any input that is not a CPU float32
 tensor, or a PyTorch build without oneDNN, runs the plain ``conv2d`` + activation.
