@@ -121,12 +121,12 @@ def bench_config(preset, frames, args, params=None) -> dict:
     runners = {}
     mem0 = _rss_mb("VmRSS")
     reset_peak_rss()
-    fp32 = make_predictor(model)
+    fp32 = make_predictor(model, dot_library=args.dot_library)
     y32 = fp32(x)  # compile
     row["jax_peak_rss_mb"] = _rss_mb("VmHWM") - mem0
     runners["jax"] = lambda: fp32(x)
     if not args.no_bf16:
-        bf16 = make_predictor(model, dtype="bfloat16")
+        bf16 = make_predictor(model, dtype="bfloat16", dot_library=args.dot_library)
         y16 = bf16(x)
         runners["jax_bf16"] = lambda: bf16(x)
         err = np.linalg.norm(y16 - y32, axis=-1).mean()
@@ -183,7 +183,7 @@ def causal_latency_ms(preset, frames: int, args, params=None) -> float:
         load_state_dict(model, params)
     rng = np.random.default_rng(args.seed)
     stream = rng.uniform(-0.8, 0.8, (args.warmup + args.iters + 1, model.config.num_joints, 3))
-    online = OnlineLifter(make_predictor(model), frames)
+    online = OnlineLifter(make_predictor(model, dot_library=args.dot_library), frames)
     online.run(stream.astype(np.float32))
     return 1e3 * float(np.median(online.latencies[1 + args.warmup :]))
 
@@ -240,6 +240,8 @@ HEADER = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    from lifting.inference import DOT_LIBRARIES
+
     p = argparse.ArgumentParser(prog="bench_lifting", description=__doc__.split("\n\n")[0])
     p.add_argument("--presets", nargs="+", default=["motionbert", "motionbert-lite", "small"])
     p.add_argument("--frames", type=int, nargs="+", default=[243, 27])
@@ -252,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--checkpoint", help="lifting checkpoint: bench its preset on its weights")
     p.add_argument("--causal", action="store_true", help="also time the causal online mode")
+    p.add_argument("--dot-library", choices=DOT_LIBRARIES, default="auto",
+                   help="XLA CPU dots of the JAX predictor (lifting.inference)")  # fmt: skip
     p.add_argument("--cmu-eval", action="store_true",
                    help="with --checkpoint: fp32 vs bf16 MPJPE on held-out CMU frames")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)

@@ -11,6 +11,7 @@ import pytest
 from lifting.inference import (
     OnlineLifter,
     blend_weights,
+    dot_library_for,
     flip_indices_for,
     flip_tta,
     lift_clips,
@@ -152,6 +153,19 @@ def test_batched_predictor_equals_one_call(tiny):
     assert make_predictor(tiny, batch_size=4)(x[:0]).shape == (0, 8, 17, 3)
     with pytest.raises(ValueError, match="batch_size"):
         make_predictor(tiny, batch_size=0)
+
+
+def test_dot_libraries_agree(tiny):
+    from lifting.config import get_config
+
+    assert dot_library_for(get_config("motionbert")) == "eigen"
+    assert dot_library_for(get_config("small")) == "xla-default"
+    assert dot_library_for(get_config("small"), "eigen") == "eigen"
+    x = np.random.default_rng(5).normal(0, 0.5, (2, 8, 17, 3)).astype(np.float32)
+    eigen = make_predictor(tiny, dot_library="eigen")(x)
+    np.testing.assert_allclose(eigen, make_predictor(tiny, dot_library="xla-default")(x), atol=1e-5)
+    with pytest.raises(ValueError, match="dot_library"):
+        make_predictor(tiny, dot_library="mkl")
 
 
 def test_lift_clips_averages_overlapping_clips():
