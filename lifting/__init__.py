@@ -19,6 +19,7 @@ _EXPORTS = {
     "load_motionbert": "lifting.convert_motionbert",
     "OnlineLifter": "lifting.inference",
     "flip_tta": "lifting.inference",
+    "lift_clips": "lifting.inference",
     "lift_sequence": "lifting.inference",
     "make_predictor": "lifting.inference",
 }
