@@ -9,7 +9,7 @@ from tests.wholebody.conftest import perturbed_model
 from wholebody.inference import TopdownPredictor, TorchBackend
 
 
-def test_round_robin_interleaves_and_reports_medians():
+def test_round_robin_interleaves_calls():
     calls = []
     fns = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
     t = bench_wholebody.time_round_robin(fns, iters=3, warmup=1)
