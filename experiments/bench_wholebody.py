@@ -154,7 +154,7 @@ def bench_model(
         }
         if eager:
             fns["eager"] = lambda: eager_pred.predict(image, boxes)  # noqa: B023
-        t = time_round_robin(fns, iters)
+        t = time_round_robin(fns, iters, warmup=2)  # 1st call per size packs weights
         row = {
             "model": name,
             "people": n,
