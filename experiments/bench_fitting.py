@@ -5,10 +5,11 @@
 
 Both fit the same synthetic ``(T, 133, 3)`` sequence (made with the model, OpenCV camera frame)
 with the same terms (Geman-McClure keypoint data term, pose L2 + knee/elbow hinge, hand/jaw/
-expression/shape L2, neighbour-mean smoothness) and the same stages and initialisation; ours is
-``body_models.fitting`` (JAX, batched Levenberg-Marquardt), the baseline is ``torch.optim.LBFGS``
-(strong Wolfe) on all frames jointly, written here for the comparison. Prints frames/s, the final
-mean keypoint residual (mm, to the targets and to the noise-free truth) and the ratios.
+expression/shape L2, velocity + acceleration smoothness) and the same stages and initialisation;
+ours is ``body_models.fitting`` (JAX, batched Levenberg-Marquardt), the baseline is
+``torch.optim.LBFGS`` (strong Wolfe) on all frames jointly, written here for the comparison.
+Prints frames/s, the final mean keypoint residual (mm, to the targets and to the noise-free
+truth) and the ratios.
 """
 
 from __future__ import annotations

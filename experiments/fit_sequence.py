@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
 
-        result = fit_sequence(model, data["keypoints3d"], data["scores"], cfg, callback=progress)
+        result = fit_sequence(model, data["keypoints3d"], data["scores"], cfg, callback=progress,
+                              fps=fps)  # fmt: skip
     metrics.close()
     seconds = time.perf_counter() - start
     out = dict(result.params)

@@ -12,6 +12,7 @@ import torch
 
 from body_models.fitting import priors
 from body_models.fitting.init import init_global, prepare_targets
+from body_models.fitting.smoothness import rate_scaled
 from body_models.forward import BodyForward
 from body_models.lbs import keypoint_vertices
 from wholebody.keypoints import COCO_WHOLEBODY, SMPLX
@@ -77,7 +78,7 @@ def _gm(sq, sigma):
     return sigma**2 * sq / (sigma**2 + sq)
 
 
-def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30) -> np.ndarray:
+def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30, fps: float = 30.0) -> np.ndarray:
     """Fit with torch L-BFGS; returns the fitted ``(T, 133, 3)`` keypoints."""
     target_np, conf_np = prepare_targets(keypoints3d, scores)
     T = target_np.shape[0]
@@ -88,7 +89,10 @@ def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30) -> np.ndarray:
     f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
     target, conf = f(target_np), f(conf_np)
     seen = conf > 0
-    seen = (seen | torch.roll(seen, 1, 0) | torch.roll(seen, -1, 0)).float()
+    vel_w, acc_w = rate_scaled(cfg.velocity_weight, cfg.acceleration_weight, fps)
+    # smoothness masks: the keypoint is observed in some frame of the term
+    m_vel = (seen[1:] | seen[:-1]).float()
+    m_acc = (seen[2:] | seen[1:-1] | seen[:-2]).float()
     groups = {
         "global": f(go).requires_grad_(),
         "transl": f(tr).requires_grad_(),
@@ -112,7 +116,7 @@ def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30) -> np.ndarray:
                                 line_search_fn="strong_wolfe", tolerance_grad=1e-9,
                                 tolerance_change=1e-12)  # fmt: skip
 
-        def closure(opt=opt, part_w=part_w):
+        def closure(opt=opt, part_w=part_w, stage=stage):
             opt.zero_grad()
             g = groups
             pose = torch.cat([g["global"][:, None], g["body"], g["jaw"], torch.zeros(T, 2, 3),
@@ -129,10 +133,11 @@ def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30) -> np.ndarray:
             loss = loss + cfg.jaw_weight * (g["jaw"] ** 2).sum((-1, -2))
             loss = loss + cfg.expression_weight * (g["expression"] ** 2).sum(-1)
             total = loss.mean() + cfg.shape_weight * (g["betas"] ** 2).sum()
-            if T > 2 and cfg.smooth_weight > 0:
-                mid = 0.5 * (kp[:-2] + kp[2:])
-                sm = (seen[1:-1] * ((kp[1:-1] - mid) ** 2).sum(-1)).sum() / (u2 * T)
-                total = total + cfg.smooth_weight * sm
+            if stage.smooth and T > 2:
+                vel = ((kp[1:] - kp[:-1]) ** 2).sum(-1)
+                acc = ((kp[2:] - 2 * kp[1:-1] + kp[:-2]) ** 2).sum(-1)
+                sm = vel_w * (m_vel * vel).sum() + acc_w * (m_acc * acc).sum()
+                total = total + sm / (u2 * T)
             total.backward()
             return total
 

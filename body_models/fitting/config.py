@@ -22,6 +22,8 @@ class StageConfig:
         robust_sigma: Geman-McClure scale for this stage (metres), or None for
             ``FitConfig.robust_sigma``. Early stages use a wide kernel: a tight one treats the
             large residuals of a far-off initial pose (arms down vs the T-pose) as outliers.
+        smooth: apply the temporal smoothness terms in this stage. The early stages leave them
+            out: far from the data the smoothness majoriser only slows the approach.
     """
 
     name: str
@@ -29,6 +31,7 @@ class StageConfig:
     free: tuple[str, ...]
     part_weights: tuple[tuple[str, float], ...]
     robust_sigma: float | None = None
+    smooth: bool = True
 
     def __post_init__(self) -> None:
         bad = set(self.free) - set(GROUPS)
@@ -54,13 +57,13 @@ _TORSO = ("global", "transl")
 # from the T-pose neither tilt nor twist the torso (the full stage refines it).
 _WIDE = 1.0
 DEFAULT_STAGES = (
-    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 15, ("transl", "betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
+    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0)), smooth=False),
+    StageConfig("body", 15, ("transl", "betas", "body"), _BODY_PARTS, _WIDE, smooth=False),
     StageConfig("full", 20, GROUPS, _ALL_PARTS),
 )
 FAST_STAGES = (
-    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0))),
-    StageConfig("body", 5, ("transl", "betas", "body"), _BODY_PARTS, robust_sigma=_WIDE),
+    StageConfig("global", 3, _TORSO, (("body", 1.0), ("foot", 1.0)), smooth=False),
+    StageConfig("body", 5, ("transl", "betas", "body"), _BODY_PARTS, _WIDE, smooth=False),
     StageConfig("full", 5, GROUPS, _ALL_PARTS),
 )
 
@@ -85,8 +88,10 @@ class FitConfig:
         expression_weight: L2 on expression coefficients.
         hand_weight: L2 on hand axis-angle (flat hand mean).
         jaw_weight: L2 on the jaw rotation.
-        smooth_weight: pull of each frame's keypoints towards the mean of its neighbours'
-            (per unit² per keypoint; 0 = frames independent).
+        velocity_weight: temporal smoothness on keypoint velocities, per unit² of the
+            frame-to-frame difference at 30 frames/s (scaled to the sequence's rate).
+        acceleration_weight: the same on keypoint accelerations (second differences); both 0 =
+            frames independent. See ``smoothness.py``.
         reprojection_weight: 2D term per (pixel / focal / unit)², i.e. an image error that
             spans ``unit`` metres at 1 m depth costs like a 3D error of ``unit`` (camera only).
         reprojection_sigma: Geman-McClure scale of the 2D term, pixels.
@@ -106,7 +111,8 @@ class FitConfig:
     expression_weight: float = 1e-3
     hand_weight: float = 1e-3
     jaw_weight: float = 1e-2
-    smooth_weight: float = 0.1
+    velocity_weight: float = 0.0
+    acceleration_weight: float = 0.025
     reprojection_weight: float = 1.0
     reprojection_sigma: float = 20.0
     beta_frames: int = 32
@@ -118,6 +124,11 @@ class FitConfig:
                 f"FitConfig: expected unit, robust_sigma > 0 and chunk, beta_frames >= 1, got "
                 f"{self.unit}, {self.robust_sigma}, {self.chunk}, {self.beta_frames}"
             )
+        if self.velocity_weight < 0 or self.acceleration_weight < 0:
+            raise ValueError(
+                f"FitConfig: expected smoothness weights >= 0, got velocity "
+                f"{self.velocity_weight}, acceleration {self.acceleration_weight}"
+            )
         if not self.stages:
             raise ValueError("FitConfig.stages: expected at least one stage")
 
@@ -125,8 +136,8 @@ class FitConfig:
 CONFIGS: dict[str, FitConfig] = {
     "default": FitConfig(),
     "fast": FitConfig(stages=FAST_STAGES),
-    "smooth": FitConfig(smooth_weight=1.0),
-    "independent": FitConfig(smooth_weight=0.0),
+    "smooth": FitConfig(velocity_weight=0.01, acceleration_weight=0.25),
+    "independent": FitConfig(velocity_weight=0.0, acceleration_weight=0.0),
 }
 
 

@@ -12,8 +12,8 @@ everything skinned below ``a`` about the posed joint ``P_a`` with world angular 
 
 Pose correctives and the expression's effect on joints are left out of the Jacobian (they are in
 the residual, so the accept/reject test stays exact). The robust term uses iteratively
-reweighted least squares (Geman-McClure weights ``σ⁴/(σ²+r²)²``); smoothness pulls each frame's
-keypoints towards the mean of its neighbours' (fixed within one step, Jacobi style).
+reweighted least squares (Geman-McClure weights ``σ⁴/(σ²+r²)²``). With isotropic per-keypoint
+weights the normal equations need only the lever arms ``D`` (``normal_equations``), never ``J``.
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from body_models.fitting import priors
-from body_models.fitting.losses import geman_mcclure
+from body_models.fitting.objective import POSE_DIM, TRANSL
 from body_models.lbs import LBSArrays, forward_kinematics, rodrigues, shaped_rest
 from body_models.model_file import ModelData
-
-POSE_DIM = 165
-TRANSL = slice(165, 168)
 
 
 class JacobianArrays(NamedTuple):
@@ -110,7 +106,32 @@ def split_params(x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     return x[:, :POSE_DIM].reshape(-1, 55, 3), x[:, TRANSL], x[:, TRANSL.stop :]
 
 
-def keypoints_and_jacobian(
+class Linearization(NamedTuple):
+    """Keypoints of a frame batch and what their Jacobian is made of (rows ``K`` = keypoints).
+
+    The pose block of keypoint ``k`` and joint ``a`` is ``J_ka = -[D_ka]× M_a`` (3×3); the
+    translation block is the identity (columns ``t_cols``); expressions give ``Je``.
+    """
+
+    p: jax.Array  # (B, K, 3) keypoints
+    D: jax.Array  # (B, K, A, 3) lever arms of the A free joints (zero if k is not below a)
+    M: jax.Array  # (B, A, 3, 3) world angular velocity per unit axis-angle change
+    t_cols: np.ndarray  # translation columns (0..2) that are free (static)
+    Je: jax.Array  # (B, K, 3, E') free expression columns
+
+
+def _split_cols(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Free joints, translation and expression columns; pose columns must be whole joints."""
+    cols = np.asarray(cols)
+    pose = cols[cols < POSE_DIM]
+    joints = np.unique(pose // 3)
+    if not np.array_equal(pose, (3 * joints[:, None] + np.arange(3)).ravel()):
+        raise ValueError(f"pose columns: expected whole joints in ascending order, got {pose}")
+    t_cols = cols[(cols >= TRANSL.start) & (cols < TRANSL.stop)] - TRANSL.start
+    return joints, t_cols, cols[cols >= TRANSL.stop] - TRANSL.stop
+
+
+def linearize(
     arrays: LBSArrays,
     jac: JacobianArrays,
     parents: np.ndarray,
@@ -118,8 +139,11 @@ def keypoints_and_jacobian(
     betas: jax.Array,
     x: jax.Array,
     cols: np.ndarray,
-) -> tuple[jax.Array, jax.Array]:
-    """Keypoints ``(B, K, 3)`` and their Jacobian ``(B, K, 3, len(cols))`` for columns ``cols``."""
+    rows: np.ndarray | None = None,
+) -> Linearization:
+    """Keypoints ``(B, K, 3)`` and their linearisation for columns ``cols`` (ordered: pose
+    joints ascending, translation, expression). ``rows``: keypoint subset for ``D``/``Je``
+    (``p`` always has all keypoints)."""
     pose, transl, expr = split_params(x)
     B = x.shape[0]
     rest_j, v = shaped_rest(arrays, betas, expr)
@@ -138,94 +162,134 @@ def keypoints_and_jacobian(
     Q = jnp.einsum("bkmij,bkmj->bkmi", G_k, X) + jac.omega[None, ..., None] * t[:, idx]
     p = Q.sum(2) + transl[:, None]
 
-    cols = np.asarray(cols)
-    pose_cols = cols[cols < POSE_DIM]
-    blocks = []
-    if pose_cols.size:
-        joints = np.unique(pose_cols // 3)
-        par = np.asarray(parents)
-        G_par = jnp.where((par[joints] >= 0)[None, :, None, None], G[:, np.maximum(par[joints], 0)],
-                          jnp.eye(3))  # fmt: skip
-        Mrot = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
-        below = jac.sub[joints][:, idx] * (jac.omega != 0)  # (A, K, M): joint m below a?
-        Y = jnp.einsum("akm,bkmc->bkac", below, Q)
-        C = jnp.einsum("akm,km->ka", below, jac.omega)
-        D = Y - C[None, :, :, None] * P[:, None, joints]  # (B, K, A, 3)
-        # d p / d θ_{a,l} = Mrot[:, a, :, l] × D[:, k, a]
-        m = jnp.swapaxes(Mrot, -1, -2)[:, None]  # (B, 1, A, 3l, 3)
-        d = D[:, :, :, None, :]
-        Jr = jnp.stack([m[..., 1] * d[..., 2] - m[..., 2] * d[..., 1],
-                        m[..., 2] * d[..., 0] - m[..., 0] * d[..., 2],
-                        m[..., 0] * d[..., 1] - m[..., 1] * d[..., 0]], 2)  # fmt: skip
-        Jr = Jr.reshape(B, p.shape[1], 3, -1)  # (B, K, 3, A*3)
-        local = {int(j): n for n, j in enumerate(joints)}
-        sel = np.array([local[c // 3] * 3 + c % 3 for c in pose_cols])
-        blocks.append(Jr[..., sel])
-    n_t = int(np.sum((cols >= TRANSL.start) & (cols < TRANSL.stop)))
-    if n_t:
-        t_cols = cols[(cols >= TRANSL.start) & (cols < TRANSL.stop)] - TRANSL.start
-        blocks.append(jnp.broadcast_to(jnp.eye(3)[:, t_cols], (B, p.shape[1], 3, n_t)))
-    e_cols = cols[cols >= TRANSL.stop] - TRANSL.stop
-    if e_cols.size:
-        blocks.append(jnp.einsum("bkmij,kmje->bkie", G_k, jac.expr_x[..., e_cols]))
-    return p, jnp.concatenate(blocks, axis=-1)
+    joints, t_cols, e_cols = _split_cols(cols)
+    r = np.arange(p.shape[1]) if rows is None else np.asarray(rows)
+    par = np.asarray(parents)
+    G_par = jnp.where((par[joints] >= 0)[None, :, None, None], G[:, np.maximum(par[joints], 0)],
+                      jnp.eye(3))  # fmt: skip
+    M = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
+    omega = jac.omega[r]
+    below = jac.sub[joints][:, idx[r]] * (omega != 0)  # (A, K, M): joint m below a?
+    Y = jnp.einsum("akm,bkmc->bkac", below, Q[:, r])
+    C = jnp.einsum("akm,km->ka", below, omega)
+    D = Y - C[None, :, :, None] * P[:, None, joints]  # (B, K, A, 3)
+    Je = jnp.einsum("bkmij,kmje->bkie", G_k[:, r], jac.expr_x[r][..., e_cols])
+    return Linearization(p, D, M, t_cols, Je)
 
 
-class StepWeights(NamedTuple):
-    unit: jax.Array
-    sigma: jax.Array
-    smooth: jax.Array
-    pose: jax.Array
-    hinge: jax.Array
-    limit: jax.Array
-    angle_limit: jax.Array
-    hand: jax.Array
-    jaw: jax.Array
-    expr: jax.Array
+def jacobian(lin: Linearization) -> jax.Array:
+    """The explicit Jacobian ``(B, K, 3, n)`` of the linearised rows (columns as ``cols``)."""
+    B, K, A, _ = lin.D.shape
+    # d p_k / d θ_{a,l} = M_a[:, l] × D_ka
+    m = jnp.swapaxes(lin.M, -1, -2)[:, None]  # (B, 1, A, 3l, 3)
+    d = lin.D[:, :, :, None, :]
+    Jr = jnp.stack([m[..., 1] * d[..., 2] - m[..., 2] * d[..., 1],
+                    m[..., 2] * d[..., 0] - m[..., 0] * d[..., 2],
+                    m[..., 0] * d[..., 1] - m[..., 1] * d[..., 0]], 2)  # fmt: skip
+    blocks = [Jr.reshape(B, K, 3, 3 * A)]
+    if len(lin.t_cols):
+        blocks.append(jnp.broadcast_to(jnp.eye(3)[:, lin.t_cols], (B, K, 3, len(lin.t_cols))))
+    blocks.append(lin.Je)
+    return jnp.concatenate(blocks, axis=-1)
 
 
-def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Separable priors: cost ``(B,)``, gradient ``(B, P)`` and Hessian diagonal ``(B, P)``.
+_EPS = np.zeros((3, 3, 3), np.float32)  # Levi-Civita: (a × b)_i = ε_ijm a_j b_m
+for _i, _j, _m in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+    _EPS[_i, _j, _m], _EPS[_i, _m, _j] = 1.0, -1.0
 
-    Each prior is ``weight × residual²`` (gradient/2 and Gauss-Newton Hessian/2 returned, matching
-    the ``Σ r²`` convention of the data term).
+
+def normal_equations(lin: Linearization, w: jax.Array, e: jax.Array):
+    """Gauss-Newton halves ``g = Σ_k J_kᵀ e_k`` ``(B, n)`` and ``H = Σ_k w_k J_kᵀ J_k``
+    ``(B, n, n)`` for isotropic per-keypoint weights ``w (B, K)`` and errors ``e (B, K, 3)``.
+
+    Never forms ``J``: with ``J_ka = -[D_ka]× M_a`` and ``[a]×ᵀ[b]× = (a·b) I - b aᵀ``,
+    ``H_ab = M_aᵀ (tr S_ab I - S_abᵀ) M_b`` for ``S_ab = Σ_k w_k D_ka D_kbᵀ``, and every other
+    block is a moment of ``D`` too (``J_kaᵀ v = M_aᵀ (D_ka × v)``): one
+    ``(3A × K)·(K × (3A + 3E + 4))`` product per frame instead of ``(n × 3K)·(3K × n)``.
     """
-    P = x.shape[1]
-    kinds = np.zeros(P, np.int32)
-    for j in priors.BODY_JOINTS:
-        kinds[3 * j : 3 * j + 3] = 1
-    for side in ("left", "right"):
-        for j in priors.HAND_JOINTS[side]:
-            kinds[3 * j : 3 * j + 3] = 2
-    kinds[3 * priors.JAW : 3 * priors.JAW + 3] = 3
-    kinds[TRANSL.stop :] = 4
-    l2 = jnp.stack([jnp.zeros(()), w.pose, w.hand, w.jaw, w.expr])[kinds]  # (P,)
-    cost = jnp.sum(l2 * x * x, -1)
-    grad = l2 * x
-    hess = jnp.broadcast_to(l2, x.shape)
-    # hinge: sign * θ >= 0 for knees/elbows
-    hcols = np.array([3 * priors.SMPLX.index(j) + a for j, a, _ in priors.HINGES])
-    hsign = np.array([s for _, _, s in priors.HINGES], np.float32)
-    hv = x[:, hcols] * hsign
-    active = hv < 0
-    cost += w.hinge * jnp.sum(jnp.where(active, hv * hv, 0.0), -1)
-    grad = grad.at[:, hcols].add(jnp.where(active, w.hinge * x[:, hcols], 0.0))
-    hess = hess.at[:, hcols].add(jnp.where(active, w.hinge, 0.0))
-    # soft angle limits on body joints
-    body = np.nonzero(kinds == 1)[0]
-    ex = jnp.abs(x[:, body]) - w.angle_limit
-    act = ex > 0
-    cost += w.limit * jnp.sum(jnp.where(act, ex * ex, 0.0), -1)
-    grad = grad.at[:, body].add(jnp.where(act, w.limit * ex * jnp.sign(x[:, body]), 0.0))
-    hess = hess.at[:, body].add(jnp.where(act, w.limit, 0.0))
-    return cost, grad, hess
+    B, K, A, _ = lin.D.shape
+    E = lin.Je.shape[-1]
+    tc = lin.t_cols
+    Df = lin.D.reshape(B, K, 3 * A)
+    Jef = lin.Je.reshape(B, K, 3 * E)
+    rhs = jnp.concatenate([Df * w[..., None], Jef * w[..., None], e, w[..., None]], -1)
+    mom = jnp.matmul(jnp.swapaxes(Df, 1, 2), rhs).reshape(B, A, 3, -1)  # Σ_k D_ka,j rhs_k
+    S = mom[..., : 3 * A].reshape(B, A, 3, A, 3)  # S[b, a, i, c, j] = Σ w D_ka,i D_kc,j
+    H_pp = _pose_block(lin.M, S, lin.M).reshape(B, 3 * A, 3 * A)
+    R_e = mom[..., 3 * A : 3 * A + 3 * E].reshape(B, A, 3, 3, E)  # Σ w D_ka,j Je_k,m,e
+    R_g = mom[..., 3 * A + 3 * E : 3 * A + 3 * E + 3]  # (B, A, 3j, 3m) Σ D_ka,j e_k,m
+    Dw = mom[..., -1]  # (B, A, 3) Σ w D_ka
+    g_p = jnp.einsum("bail,ijm,bajm->bal", lin.M, _EPS, R_g).reshape(B, 3 * A)
+    g, top, mid, bottom = [g_p], [H_pp], [], []
+    if len(tc):
+        H_pt = jnp.einsum("bail,ijm,baj->balm", lin.M, _EPS, Dw)[..., tc].reshape(B, 3 * A, -1)
+        H_tt = jnp.sum(w, 1)[:, None, None] * jnp.eye(len(tc))
+        top.append(H_pt)
+        mid = [jnp.swapaxes(H_pt, 1, 2), H_tt]
+        g.append(jnp.sum(e, 1)[:, tc])
+    if E:
+        H_pe = jnp.einsum("bail,ijm,bajme->bale", lin.M, _EPS, R_e).reshape(B, 3 * A, E)
+        Je3 = lin.Je.reshape(B, 3 * K, E)
+        H_ee = jnp.matmul(jnp.swapaxes(Je3 * jnp.repeat(w, 3, 1)[..., None], 1, 2), Je3)
+        top.append(H_pe)
+        bottom.append(jnp.swapaxes(H_pe, 1, 2))
+        if len(tc):
+            H_te = jnp.einsum("bkie,bk->bie", lin.Je, w)[:, tc]
+            mid.append(H_te)
+            bottom.append(jnp.swapaxes(H_te, 1, 2))
+        bottom.append(H_ee)
+        g.append(jnp.einsum("bke,bk->be", Je3, e.reshape(B, 3 * K)))
+    rows = [jnp.concatenate(r, -1) for r in (top, mid, bottom) if r]
+    return jnp.concatenate(g, -1), jnp.concatenate(rows, 1)
 
 
-def frame_cost(p, x, target, conf_w, nb_mean, nb_weight, w: StepWeights) -> jax.Array:
-    """``(B,)`` per-frame cost: robust data + smoothness towards neighbours (``nb_weight (B, K)``)
-    + priors."""
-    inv_u2 = 1.0 / (w.unit * w.unit)
-    sq = jnp.sum(jnp.square(p - target), -1)
-    data = jnp.sum(conf_w * geman_mcclure(sq, w.sigma), -1) * inv_u2
-    smooth = w.smooth * jnp.sum(nb_weight * jnp.sum(jnp.square(p - nb_mean), -1), -1) * inv_u2
-    return data + smooth + prior_terms(x, w)[0]
+def _pose_block(M1: jax.Array, S: jax.Array, M2: jax.Array) -> jax.Array:
+    """``M_aᵀ (tr S_ac I - S_acᵀ) M_c`` for moments ``S (B, A1, 3, A2, 3)`` ->
+    ``(B, A1, 3, A2, 3)``."""
+    tr = jnp.trace(S, axis1=2, axis2=4)
+    N = tr[:, :, None, :, None] * jnp.eye(3)[None, None, :, None, :] - jnp.swapaxes(S, 2, 4)
+    return jnp.einsum("bail,baicj,bcjm->balcm", M1, N, M2)
+
+
+def pose_pair(M1: jax.Array, D1: jax.Array, M2: jax.Array, D2w: jax.Array) -> jax.Array:
+    """``(B, 3A1, 3A2)`` block ``Σ_k J_k,1ᵀ w_k J_k,2`` of two joint sets over the same rows,
+    with ``D2w`` the lever arms already multiplied by the weights ``w``."""
+    B, K, A1, _ = D1.shape
+    A2 = D2w.shape[2]
+    S = jnp.matmul(jnp.swapaxes(D1.reshape(B, K, 3 * A1), 1, 2), D2w.reshape(B, K, 3 * A2))
+    return _pose_block(M1, S.reshape(B, A1, 3, A2, 3), M2).reshape(B, 3 * A1, 3 * A2)
+
+
+def attached_normal(
+    M_h: jax.Array,
+    D_h: jax.Array,
+    M_main: jax.Array,
+    D_main: jax.Array,
+    t_cols: np.ndarray,
+    num_expr: int,
+    w: jax.Array,
+    e: jax.Array,
+):
+    """Normal-equation blocks of a joint set that moves only rows ``R`` (e.g. one hand's
+    fingers), coupled to the main columns ``[pose (3A) | translation | expression]``.
+
+    Args:
+        M_h, D_h: ``(B, Ah, 3, 3)``, ``(B, R, Ah, 3)`` of the attached joints on rows ``R``;
+        M_main, D_main: ``(B, A, 3, 3)``, ``(B, R, A, 3)`` of the main joints on the same rows
+            (expressions do not move these rows).
+        w, e: ``(B, R)`` weights and ``(B, R, 3)`` errors of the rows.
+
+    Returns:
+        ``H_hh (B, 3Ah, 3Ah)``, ``H_hm (B, 3Ah, n_main)``, ``g_h (B, 3Ah)``.
+    """
+    B, _, Ah, _ = D_h.shape
+    Dw_h = D_h * w[..., None, None]
+    H_hh = pose_pair(M_h, D_h, M_h, Dw_h)
+    blocks = [pose_pair(M_h, Dw_h, M_main, D_main)]
+    if len(t_cols):
+        H_ht = jnp.einsum("bail,ijm,baj->balm", M_h, _EPS, jnp.sum(Dw_h, 1))
+        blocks.append(H_ht[..., t_cols].reshape(B, 3 * Ah, -1))
+    blocks.append(jnp.zeros((B, 3 * Ah, num_expr), D_h.dtype))
+    cross = jnp.einsum("bkaj,bkm->bajm", D_h, e)
+    g_h = jnp.einsum("bail,ijm,bajm->bal", M_h, _EPS, cross).reshape(B, 3 * Ah)
+    return H_hh, jnp.concatenate(blocks, -1), g_h

@@ -13,16 +13,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from body_models.fitting import gauss_newton as gn
 from body_models.fitting.config import FitConfig
 from body_models.fitting.losses import geman_mcclure
+from body_models.fitting.objective import StepWeights
 from wholebody.keypoints import COCO_WHOLEBODY
 
 
 @jax.tree_util.register_pytree_node_class
 @dataclass(frozen=True)
 class Weights:
-    step: gn.StepWeights
+    step: StepWeights
     shape: jax.Array
     reproj_weight: jax.Array
     reproj_sigma: jax.Array
@@ -70,8 +70,8 @@ def reprojection_normal(p, J, data, w):
 
 def make_weights(cfg: FitConfig) -> Weights:
     f = np.float32
-    step = gn.StepWeights(
-        unit=f(cfg.unit), sigma=f(cfg.robust_sigma), smooth=f(cfg.smooth_weight),
+    step = StepWeights(
+        unit=f(cfg.unit), sigma=f(cfg.robust_sigma),
         pose=f(cfg.pose_weight), hinge=f(cfg.hinge_weight), limit=f(cfg.limit_weight),
         angle_limit=f(cfg.angle_limit), hand=f(cfg.hand_weight), jaw=f(cfg.jaw_weight),
         expr=f(cfg.expression_weight),
