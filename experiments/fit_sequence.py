@@ -1,7 +1,7 @@
 """Fit SMPL-X-layout parameters to a 3D whole-body keypoint sequence.
 
     python -m experiments.fit_sequence IN.npz --out OUT.npz [--model open|PATH] [--fps F]
-        [--config default|fast|smooth|independent]
+        [--config default|fast|realtime|smooth|independent]
         [--meshes DIR --mesh-frames 0,10|all --mesh-format obj|ply|glb]
 
 IN.npz: ``keypoints3d (T, 133, 3)`` metres and ``scores (T, 133)``. OUT.npz: the smplx keyword

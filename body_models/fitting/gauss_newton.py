@@ -118,6 +118,7 @@ class Linearization(NamedTuple):
     M: jax.Array  # (B, A, 3, 3) world angular velocity per unit axis-angle change
     t_cols: np.ndarray  # translation columns (0..2) that are free (static)
     Je: jax.Array  # (B, K, 3, E') free expression columns
+    attached: tuple = ()  # (M_h (B, Ah, 3, 3), D_h (B, R_h, Ah, 3)) per attached block
 
 
 def _split_cols(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,10 +141,12 @@ def linearize(
     x: jax.Array,
     cols: np.ndarray,
     rows: np.ndarray | None = None,
+    attached: tuple = (),
 ) -> Linearization:
     """Keypoints ``(B, K, 3)`` and their linearisation for columns ``cols`` (ordered: pose
     joints ascending, translation, expression). ``rows``: keypoint subset for ``D``/``Je``
-    (``p`` always has all keypoints)."""
+    (``p`` always has all keypoints). ``attached``: ``(cols, rows)`` pairs of further pose
+    blocks, linearised on their own rows only (``Linearization.attached``)."""
     pose, transl, expr = split_params(x)
     B = x.shape[0]
     rest_j, v = shaped_rest(arrays, betas, expr)
@@ -164,17 +167,25 @@ def linearize(
 
     joints, t_cols, e_cols = _split_cols(cols)
     r = np.arange(p.shape[1]) if rows is None else np.asarray(rows)
+    M, D = _lever_arms(jac, G, P, Q, pose, parents, joints, r)
+    Je = jnp.einsum("bkmij,kmje->bkie", G_k[:, r], jac.expr_x[r][..., e_cols])
+    extra = tuple(_lever_arms(jac, G, P, Q, pose, parents, _split_cols(c)[0], np.asarray(rr))
+                  for c, rr in attached)  # fmt: skip
+    return Linearization(p, D, M, t_cols, Je, extra)
+
+
+def _lever_arms(jac, G, P, Q, pose, parents, joints, rows):
+    """``M (B, A, 3, 3)`` and lever arms ``D (B, R, A, 3)`` of ``joints`` on keypoints ``rows``."""
+    idx = jac.joint_idx
     par = np.asarray(parents)
     G_par = jnp.where((par[joints] >= 0)[None, :, None, None], G[:, np.maximum(par[joints], 0)],
                       jnp.eye(3))  # fmt: skip
     M = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
-    omega = jac.omega[r]
-    below = jac.sub[joints][:, idx[r]] * (omega != 0)  # (A, K, M): joint m below a?
-    Y = jnp.einsum("akm,bkmc->bkac", below, Q[:, r])
+    omega = jac.omega[rows]
+    below = jac.sub[joints][:, idx[rows]] * (omega != 0)  # (A, R, M): joint m below a?
+    Y = jnp.einsum("akm,bkmc->bkac", below, Q[:, rows])
     C = jnp.einsum("akm,km->ka", below, omega)
-    D = Y - C[None, :, :, None] * P[:, None, joints]  # (B, K, A, 3)
-    Je = jnp.einsum("bkmij,kmje->bkie", G_k[:, r], jac.expr_x[r][..., e_cols])
-    return Linearization(p, D, M, t_cols, Je)
+    return M, Y - C[None, :, :, None] * P[:, None, joints]
 
 
 def jacobian(lin: Linearization) -> jax.Array:

@@ -12,6 +12,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.linalg import solve_triangular
 
 from body_models.fitting import gauss_newton as gn
 from body_models.fitting.objective import POSE_DIM, frame_cost, prior_terms
@@ -137,24 +138,18 @@ class FitProblem:
     def _joint_normal(self, x, betas, data, w, cols_np, attached):
         """Normal equations of the main columns (all rows) and of each attached joint block
         (its own rows only), from one linearisation."""
-        all_cols = np.sort(np.concatenate([cols_np] + [np.asarray(c) for c in attached]))
-        lin = gn.linearize(self.arrays, self.jac, self.parents, self.levels, betas, x, all_cols)
-        joints = list(np.unique(all_cols[all_cols < POSE_DIM] // 3))
-        pos = np.array([joints.index(j) for j in np.unique(cols_np[cols_np < POSE_DIM] // 3)])
-        main = lin._replace(D=lin.D[:, :, pos], M=lin.M[:, pos])
+        row_sets = [self.affected_rows(np.asarray(c)) for c in attached]
+        flat = [r for rows in row_sets if rows is not None for r in rows.tolist()]
+        if any(rows is None for rows in row_sets) or len(flat) != len(set(flat)):
+            raise ValueError("attached blocks: expected pose joints moving disjoint rows")
+        lin = gn.linearize(self.arrays, self.jac, self.parents, self.levels, betas, x, cols_np,
+                           attached=tuple(zip(map(np.asarray, attached), row_sets)))  # fmt: skip
         wk, e = self._row_weights(lin.p, data, w)
-        g, H = self._add_priors(*gn.normal_equations(main, wk, e), x, w, cols_np)
-        parts, seen_rows = [], set()
-        for cols_h in attached:
-            ch = np.asarray(cols_h)
-            rows = self.affected_rows(ch)
-            if rows is None or seen_rows & set(rows.tolist()) or np.any(ch >= POSE_DIM):
-                raise ValueError("attached blocks: expected pose joints moving disjoint rows")
-            seen_rows |= set(rows.tolist())
-            hp = np.array([joints.index(j) for j in np.unique(ch // 3)])
-            Dr = lin.D[:, rows]
-            H_hh, H_hm, g_h = gn.attached_normal(lin.M[:, hp], Dr[:, :, hp], main.M,
-                                                 Dr[:, :, pos], lin.t_cols, lin.Je.shape[-1],
+        g, H = self._add_priors(*gn.normal_equations(lin, wk, e), x, w, cols_np)
+        parts = []
+        for ch, rows, (M_h, D_h) in zip(map(np.asarray, attached), row_sets, lin.attached):
+            E = lin.Je.shape[-1]
+            H_hh, H_hm, g_h = gn.attached_normal(M_h, D_h, lin.M, lin.D[:, rows], lin.t_cols, E,
                                                  wk[:, rows], e[:, rows])  # fmt: skip
             g_h, H_hh = self._add_priors(g_h, H_hh, x, w, ch)
             parts.append((ch, H_hh, H_hm, g_h))
@@ -172,31 +167,41 @@ class FitProblem:
     def lm_step(self, x, lam, betas, data, w, cols, attached=()):
         """One damped Gauss-Newton step per frame on columns ``cols`` and, jointly, on the
         ``attached`` pose blocks (each moving only its own keypoints, e.g. the fingers of one
-        hand), which are eliminated first (Schur complement). Keeps improving steps."""
+        hand), which are eliminated first (Schur complement). Keeps improving steps; returns
+        ``x``, ``lam``, the cost ``(B,)`` and the keypoints ``(B, K, 3)`` of the kept ``x``."""
         cols_np = np.asarray(cols)
         if not attached:
             p, g, H = self._normal(x, betas, data, w, cols_np, False)
             x_new = x.at[:, cols_np].add(-_chol_solve(_damped(H, lam), g[..., None])[..., 0])
         else:
             p, g, H, parts = self._joint_normal(x, betas, data, w, cols_np, attached)
-            A, r, sols = _damped(H, lam), g, []
-            for _, H_hh, H_hm, g_h in parts:
-                X = _chol_solve(_damped(H_hh, lam), jnp.concatenate([H_hm, g_h[..., None]], -1))
-                A = A - jnp.matmul(jnp.swapaxes(H_hm, 1, 2), X[..., :-1])
-                r = r - jnp.einsum("bhn,bh->bn", H_hm, X[..., -1])
-                sols.append(X)
+            # all attached blocks in ONE batched solve: jaxlib's LAPACK kernels block on the XLA
+            # thread pool, and two of them running at once on a 2-thread pool deadlock
+            if len({len(ch) for ch, *_ in parts}) != 1:
+                raise ValueError("attached blocks: expected equal sizes (e.g. the two hands)")
+            n_h, B = len(parts), x.shape[0]
+            L = jnp.linalg.cholesky(jnp.concatenate([_damped(hh, lam) for _, hh, _, _ in parts]))
+            rhs = jnp.concatenate([jnp.concatenate([hm, gh[..., None]], -1)
+                                   for _, _, hm, gh in parts])  # fmt: skip
+            # with A_h = L Lᵀ and Z = L⁻¹ [H_hm | g_h]: H_mh A_h⁻¹ H_hm = Z_mᵀ Z_m
+            Z = solve_triangular(L, rhs, lower=True).reshape(n_h, B, -1, rhs.shape[-1])
+            Zb = jnp.swapaxes(Z, 0, 1).reshape(B, -1, rhs.shape[-1])  # (B, n_h·h, n + 1)
+            ZtZ = jnp.matmul(jnp.swapaxes(Zb[..., :-1], 1, 2), Zb)  # (B, n, n + 1)
+            A, r = _damped(H, lam) - ZtZ[..., :-1], g - ZtZ[..., -1]
             d_main = _chol_solve(A, r[..., None])[..., 0]
             x_new = x.at[:, cols_np].add(-d_main)
-            for (ch, *_), X in zip(parts, sols):
-                d_h = X[..., -1] - jnp.einsum("bhn,bn->bh", X[..., :-1], d_main)
-                x_new = x_new.at[:, ch].add(-d_h)
+            y = (Z[..., -1] - jnp.einsum("abhn,bn->abh", Z[..., :-1], d_main)).reshape(n_h * B, -1)
+            d_h = solve_triangular(L, y[..., None], lower=True, trans=1).reshape(n_h, B, -1)
+            for a, (ch, *_) in enumerate(parts):
+                x_new = x_new.at[:, ch].add(-d_h[a])
         cost_old = self.cost(p, x, betas, data, w)
         p_new = self.keypoints(betas, x_new)
         cost_new = self.cost(p_new, x_new, betas, data, w)
         better = cost_new < cost_old
         x = jnp.where(better[:, None], x_new, x)
         lam = jnp.clip(jnp.where(better, lam * 0.3, lam * 4.0), 1e-7, 1e7)
-        return x, lam, jnp.minimum(cost_new, cost_old)
+        p = jnp.where(better[:, None, None], p_new, p)
+        return x, lam, jnp.minimum(cost_new, cost_old), p
 
     @partial(jax.jit, static_argnames=("self", "cols"))
     def schur_pass(self, x, lam, betas, data, w, cols):

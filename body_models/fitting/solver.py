@@ -131,7 +131,7 @@ def fit_sequence(
     Tp = -(-T // C) * C
     x = np.zeros((T, TRANSL.stop + model.num_expression), np.float32)
     x[:, 0:3], x[:, TRANSL] = go, tr
-    x = jnp.asarray(_pad(x, Tp))
+    x = _pad(x, Tp)  # host state (numpy): jitted steps see one chunk shape
     target_p, conf_p = _pad(target, Tp), _pad(conf, Tp, zero=True)
     cam_p = {k: (_pad(v, Tp, zero=True) if k in _PER_FRAME_2D else v) for k, v in cam.items()}
     seen = conf_p > 0
@@ -140,14 +140,16 @@ def fit_sequence(
     w_default = make_weights(cfg)
     sub = _beta_frames(T, cfg.beta_frames)
     history: list[dict] = []
-    p = np.asarray(prob.keypoints_jit(betas, x))
+    # per chunk: one compiled shape whatever the sequence length
+    p = np.concatenate([np.asarray(prob.keypoints_jit(betas, x[s : s + C]))
+                        for s in range(0, Tp, C)])  # fmt: skip
     for stage in cfg.stages:
         w = _stage_weights(w_default, stage)
         conf_w = conf_p * _part_weights(stage)
         blocks = stage_blocks(stage, model.num_expression)
         with_betas = bool(blocks) and "betas" in stage.free and prob.num_betas > 0
         steps = _steps(blocks, joint=not cam)
-        lams = [jnp.full((Tp,), 1e-3, jnp.float32) for _ in steps]
+        lams = [np.full((Tp,), 1e-3, np.float32) for _ in steps]
         beta_lam = 1e-3
         for it in range(stage.iterations):
             if stage.smooth:
@@ -165,23 +167,21 @@ def fit_sequence(
                 x, betas, beta_lam = _betas_step(prob, x, betas, beta_lam, sub, data_of(sub), w,
                                                  blocks[0])  # fmt: skip
             costs = np.zeros(Tp, np.float32)
-            x_parts = []
             for s in range(0, Tp, C):
                 sl = slice(s, s + C)
                 xc, data = x[sl], data_of(sl)
                 for b, (cols, attached) in enumerate(steps):
-                    xc, lb, cost = prob.lm_step(xc, lams[b][sl], betas, data, w, cols=cols,
-                                                attached=attached)  # fmt: skip
-                    lams[b] = lams[b].at[sl].set(lb)
+                    xc, lb, cost, pc = prob.lm_step(xc, lams[b][sl], betas, data, w, cols=cols,
+                                                    attached=attached)  # fmt: skip
+                    lams[b][sl] = np.asarray(lb)
                 costs[sl] = np.asarray(cost)
-                x_parts.append(xc)
-            x = jnp.concatenate(x_parts)
-            p = np.asarray(prob.keypoints_jit(betas, x))
+                p[sl] = np.asarray(pc)
+                x[sl] = np.asarray(xc)
             rec = {"stage": stage.name, "iteration": it + 1, "cost": float(costs[:T].mean())}
             history.append(rec)
             if callback is not None:
                 callback(rec)
-    return _result(model, betas, np.asarray(x)[:T], target, conf, history)
+    return _result(model, betas, x[:T], target, conf, history)
 
 
 def _steps(blocks: list[tuple[int, ...]], joint: bool) -> list[tuple[tuple, tuple]]:
@@ -210,7 +210,9 @@ def _betas_step(prob: FitProblem, x, betas, lam: float, ix: np.ndarray, data, w,
     new_b = betas + delta_b
     xs_new, cost_new = prob.schur_apply(xs, ainv_hxb, ainv_g, delta_b, new_b, data, w, cols=cols)
     if bool(jnp.sum(cost_new) < jnp.sum(cost_old)):
-        return x.at[ix].set(xs_new), new_b, max(lam * 0.3, 1e-7)
+        x = x.copy()
+        x[ix] = np.asarray(xs_new)
+        return x, new_b, max(lam * 0.3, 1e-7)
     return x, betas, min(lam * 4.0, 1e7)
 
 
