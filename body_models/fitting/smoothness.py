@@ -50,8 +50,9 @@ def local_quadratic(
     W = np.zeros(p.shape[:2], np.float64)
     D = np.zeros_like(W)
     Wc = np.zeros(p.shape, np.float64)
+    mv, ma = _term_masks(seen)
     if T >= 2 and velocity > 0:
-        wv = velocity * _term_masks(seen)[0][..., None]  # coefficients (-1, 1): |c| Σ|c| = 2
+        wv = velocity * mv[..., None]  # coefficients (-1, 1): |c| Σ|c| = 2
         W[1:] += wv[..., 0]
         Wc[1:] += wv * p[:-1]
         W[:-1] += wv[..., 0]
@@ -59,7 +60,7 @@ def local_quadratic(
         D[1:] += 2 * wv[..., 0]
         D[:-1] += 2 * wv[..., 0]
     if T >= 3 and acceleration > 0:
-        wa = acceleration * _term_masks(seen)[1][..., None]  # centred on s = 1..T-2
+        wa = acceleration * ma[..., None]  # centred on s = 1..T-2
         W[:-2] += wa[..., 0]  # frame s-1: |p - (2 p_s - p_s+1)|²
         Wc[:-2] += wa * (2 * p[1:-1] - p[2:])
         W[1:-1] += 4 * wa[..., 0]  # frame s: 4 |p - (p_s-1 + p_s+1) / 2|²

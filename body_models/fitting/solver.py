@@ -48,6 +48,13 @@ class FitResult:
     history: list[dict]
 
 
+# the pose columns of each hand's finger joints (left, right)
+_HAND_BLOCKS = tuple(
+    tuple(3 * j + k for j in priors.HAND_JOINTS[side] for k in range(3))
+    for side in ("left", "right")
+)
+
+
 def stage_blocks(stage: StageConfig, num_expr: int) -> list[tuple[int, ...]]:
     """Column blocks solved one after the other: non-hand parameters, then each hand."""
     free = set(stage.free)
@@ -64,8 +71,7 @@ def stage_blocks(stage: StageConfig, num_expr: int) -> list[tuple[int, ...]]:
         main += list(range(TRANSL.stop, TRANSL.stop + num_expr))
     blocks = [tuple(sorted(main))] if main else []
     if "hands" in free:
-        for side in ("left", "right"):
-            blocks.append(tuple(3 * j + k for j in priors.HAND_JOINTS[side] for k in range(3)))
+        blocks += list(_HAND_BLOCKS)
     return blocks
 
 
@@ -187,9 +193,12 @@ def fit_sequence(
 def _steps(blocks: list[tuple[int, ...]], joint: bool) -> list[tuple[tuple, tuple]]:
     """``(cols, attached)`` per LM step: the hand blocks are solved jointly with the main block
     (Schur complement) when ``joint``, else one after the other (block coordinate descent)."""
-    is_hand = [min(b) >= 3 * min(min(priors.HAND_JOINTS[s]) for s in priors.HAND_JOINTS)
-               and max(b) < POSE_DIM for b in blocks]  # fmt: skip
-    if joint and len(blocks) > 1 and not is_hand[0] and all(is_hand[1:]):
+    if (
+        joint
+        and len(blocks) > 1
+        and blocks[0] not in _HAND_BLOCKS
+        and all(b in _HAND_BLOCKS for b in blocks[1:])
+    ):
         return [(blocks[0], tuple(blocks[1:]))]
     return [(b, ()) for b in blocks]
 
