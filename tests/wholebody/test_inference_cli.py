@@ -176,28 +176,13 @@ def test_detector_mode(tmp_path):
             dynamo=False,
         )
     write_image(tmp_path / "a.png", np.full((64, 64, 3), 90, np.uint8))
-    main(
-        [
-            str(tmp_path / "a.png"),
-            "--out",
-            str(tmp_path / "o"),
-            "--model",
-            "rtmpose-tiny-test",
-            "--detector",
-            str(tmp_path / "det.onnx"),
-        ]
-    )
+
+    def run(detector: str) -> None:
+        main([str(tmp_path / "a.png"), "--out", str(tmp_path / "o"), "--model",
+              "rtmpose-tiny-test", "--detector", str(tmp_path / detector)])  # fmt: skip
+
+    run("det.onnx")
     recs = read_results(tmp_path / "o" / "results.json")
     assert len(recs) == 1 and recs[0]["bbox_score"] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="not found: .*missing_det.onnx"):
-        main(
-            [
-                str(tmp_path / "a.png"),
-                "--out",
-                str(tmp_path / "o"),
-                "--model",
-                "rtmpose-tiny-test",
-                "--detector",
-                str(tmp_path / "missing_det.onnx"),
-            ]
-        )
+        run("missing_det.onnx")
