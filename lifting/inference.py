@@ -3,8 +3,9 @@
 All functions take and return numpy arrays in the model's normalised units: input
 ``(T, J, 3)`` = (x, y, confidence) from :mod:`lifting.normalize`, output ``(T, J, 3)``.
 
-- :func:`make_predictor`: THE jitted batch forward (float32 or bfloat16), in fixed-size
-  batches; used by ``experiments.lift``, ``experiments.eval_h36m`` and training validation.
+- :func:`make_predictor`: THE batch forward, in fixed-size batches; used by
+  ``experiments.lift``, ``experiments.eval_h36m`` and training validation. JAX (jitted,
+  float32 or bfloat16) or onnxruntime (float32 or dynamic int8, :mod:`lifting.onnx_backend`).
 - :func:`lift_clips`: fixed clips (the H36M protocols' clip schemes), frames averaged.
 - :func:`lift_sequence`: clips longer than the window are cut into overlapping windows whose
   predictions are cross-faded (weights fall smoothly to ~0 at window edges), so there is no jump
@@ -27,7 +28,9 @@ import numpy as np
 from flax import nnx
 
 __all__ = [
+    "BACKENDS",
     "OnlineLifter",
+    "backend_for",
     "blend_weights",
     "dot_library_for",
     "flip_indices_for",
@@ -41,7 +44,9 @@ __all__ = [
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # (K, T, J, C) -> (K, T, J, 3)
 
-DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}  # JAX predictor dtypes
+BACKENDS = ("auto", "jax", "onnxruntime")
+BACKEND_DTYPES = {"jax": tuple(DTYPES), "onnxruntime": ("float32", "int8")}
 
 
 # XLA CPU runs dots through YNNPACK library fusions by default; for the wide presets
@@ -102,37 +107,77 @@ def dot_library_for(config, dot_library: str = "auto") -> str:
     return dot_library
 
 
+def backend_for(dtype: str, backend: str = "auto") -> str:
+    """The backend a predictor of ``dtype`` runs on (``auto``: onnxruntime for int8, else JAX)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend == "auto":
+        backend = "onnxruntime" if dtype == "int8" else "jax"
+    if dtype not in BACKEND_DTYPES[backend]:
+        raise ValueError(
+            f"dtype {dtype!r} is not available on the {backend} backend, expected one of "
+            f"{BACKEND_DTYPES[backend]}"
+        )
+    return backend
+
+
 def make_predictor(
     model: nnx.Module,
     dtype: str = "float32",
     batch_size: int | None = None,
     dot_library: str = "auto",
+    backend: str = "auto",
+    threads: int | None = None,
+    keep_float: tuple[str, ...] | None = None,
 ) -> Predictor:
-    """The lifter's jitted numpy predictor ``(K, T, J, C) -> (K, T, J, 3)`` float32.
+    """The lifter's numpy predictor ``(K, T, J, C) -> (K, T, J, 3)`` float32.
 
     Every inference path (``experiments.lift``, ``experiments.eval_h36m``, validation during
-    training) runs through this function.
+    training, ``experiments.bench_lifting``) runs through this function.
 
     Args:
         model: a :class:`lifting.model.DSTformer`; its weights are captured now (later in-place
             updates of ``model`` need a new predictor, which reuses the compiled forward).
-        dtype: ``"float32"`` or ``"bfloat16"`` (weights and activations cast; softmax and
-            LayerNorm statistics stay float32; output returned as float32).
+        dtype: ``"float32"``, ``"bfloat16"`` (JAX: weights and activations cast; softmax and
+            LayerNorm statistics stay float32) or ``"int8"`` (onnxruntime dynamic quantisation:
+            int8 per-channel weights, uint8 per-tensor activations; attention products, the
+            input embedding and the output head in float32). Output always float32.
         batch_size: clips per forward call; the K clips run in chunks of
             ``min(batch_size, K)``, the last one zero-padded, so one compiled shape serves all.
             ``None``: all K clips in one call.
         dot_library: XLA CPU matrix-multiply backend, ``"xla-default"`` (YNNPACK fusions),
             ``"eigen"``, or ``"auto"`` (Eigen for ``dim >= 256`` on CPU; see ``DOT_LIBRARIES``).
+        backend: ``"jax"``, ``"onnxruntime"`` (float32 or int8; graph built from the weights by
+            :mod:`lifting.onnx_export`, one session for every T and batch) or ``"auto"``
+            (onnxruntime for int8, else JAX).
+        threads: onnxruntime intra-op threads (``None``: all cores, as XLA uses).
+        keep_float: int8 only: layer groups left in float32 (see
+            :data:`lifting.onnx_backend.DEFAULT_KEEP_FLOAT`; ``None``: that default).
     """
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype: expected one of {sorted(DTYPES)}, got {dtype!r}")
+    backend = backend_for(dtype, backend)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size: expected a positive int or None, got {batch_size!r}")
-    forward = _FORWARDS[dot_library_for(model.config, dot_library)]
-    graphdef, state = nnx.split(model)
-    leaves, treedef = jax.tree.flatten(state)
-    leaves = tuple(jnp.asarray(a, DTYPES[dtype]) for a in leaves)
-    static = _static((graphdef, treedef))
+    if backend == "onnxruntime":
+        from lifting.checkpoint import state_dict
+        from lifting.onnx_backend import DEFAULT_KEEP_FLOAT, OrtLifter
+
+        keep = DEFAULT_KEEP_FLOAT if keep_float is None else tuple(keep_float)
+        forward_ort = OrtLifter(model.config, state_dict(model), dtype, threads, keep)
+
+        def run(chunk: np.ndarray) -> np.ndarray:
+            return forward_ort(chunk)
+
+    else:
+        if keep_float is not None:
+            raise ValueError("keep_float applies to dtype='int8' (onnxruntime) only")
+        forward = _FORWARDS[dot_library_for(model.config, dot_library)]
+        graphdef, state = nnx.split(model)
+        leaves, treedef = jax.tree.flatten(state)
+        leaves = tuple(jnp.asarray(a, DTYPES[dtype]) for a in leaves)
+        static = _static((graphdef, treedef))
+
+        def run(chunk: np.ndarray) -> np.ndarray:
+            return np.asarray(forward(static, leaves, chunk, dtype))
 
     def predict(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -147,10 +192,11 @@ def make_predictor(
             if len(chunk) < size:
                 pad = np.zeros((size - len(chunk),) + chunk.shape[1:], chunk.dtype)
                 chunk = np.concatenate([chunk, pad])
-            outs.append(np.asarray(forward(static, leaves, chunk, dtype)))
+            outs.append(run(chunk))
         return np.concatenate(outs)[:k]
 
     predict.config = model.config  # type: ignore[attr-defined]
+    predict.backend = backend  # type: ignore[attr-defined]
     return predict
 
 
