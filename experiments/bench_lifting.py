@@ -1,19 +1,22 @@
-"""Lifter speed: jitted JAX DSTformer vs a torch eager peer, fp32 roofline, bf16 option.
+"""Lifter speed: jitted JAX DSTformer vs a torch eager peer, fp32 roofline, bf16/int8 options.
 
     python -m experiments.bench_lifting [--presets motionbert motionbert-lite small]
-        [--frames 243 27] [--iters 3] [--no-torch] [--no-bf16] [--causal]
-        [--checkpoint DIR [--cmu-eval]]
+        [--frames 243 27] [--iters 3] [--no-torch] [--no-bf16] [--no-ort] [--causal]
+        [--int8-keep-float GROUP ...] [--checkpoint DIR [--cmu-eval]]
 
 For every preset and clip length T (batch 1, 17 joints unless --joints): frames/s, achieved
 GFLOP/s (analytic FLOPs: linear layers + attention matmuls) as a fraction of the fp32 matmul
 roofline (the best n^3 matmul rate seen in this run, measured before every row and at the
 end), XLA-planned peak memory of the jitted model, the torch eager peer on the same weights
 (ratio torch time / JAX time), and the bf16 predictor's speed ratio and output change ("MPJPE
-change", mm if the model outputs metres). JAX and torch iterations alternate and medians are
-reported, so load from other processes affects both alike. ``--causal`` adds the latency per
-new frame of the causal variant (``OnlineLifter`` with a T-frame window). ``--cmu-eval`` with a
-metric ``--checkpoint`` (e.g. ``experiments.train_lifter --cmu``) scores fp32 and bf16 on the
-held-out CMU frames (protocol 1, every frame): the real MPJPE change of the bf16 option.
+change", mm if the model outputs metres). A second table has one row per precision option:
+"bf16 (JAX)", "fp32 (ORT)" and "int8 (ORT)" (onnxruntime, :mod:`lifting.onnx_backend`), each
+with its speed ratio against the JAX fp32 forward timed in the same run and its output change.
+JAX, ORT and torch iterations alternate and medians are reported, so load from other processes
+affects all alike. ``--causal`` adds the latency per new frame of the causal variant
+(``OnlineLifter`` with a T-frame window). ``--cmu-eval`` with a metric ``--checkpoint`` (e.g.
+``experiments.train_lifter --cmu``) scores fp32, bf16 and int8 on the held-out CMU frames
+(protocol 1, every frame): the real MPJPE change of the low-precision options.
 Results go to ``runs/<name>/metrics.jsonl`` one line per configuration as they finish.
 """
 
@@ -104,6 +107,11 @@ def xla_memory_mb(model, x: np.ndarray) -> float:
     return (total - stats.alias_size_in_bytes) / 2**20
 
 
+# onnxruntime predictors benchmarked next to the JAX fp32 forward: name -> make_predictor options
+ORT_PREDICTORS = {"ort_fp32": {"backend": "onnxruntime"}, "ort_int8": {"dtype": "int8"}}
+PRECISION_ROWS = {"bf16 (JAX)": "jax_bf16", "fp32 (ORT)": "ort_fp32", "int8 (ORT)": "ort_int8"}
+
+
 def bench_config(preset, frames, args, params=None) -> dict:
     import torch
 
@@ -139,6 +147,15 @@ def bench_config(preset, frames, args, params=None) -> dict:
         err = np.linalg.norm(y16 - y32, axis=-1).mean()
         row["bf16_mpjpe_change_mm"] = float(err * 1000.0)
         row["bf16_relative_change"] = float(err / np.linalg.norm(y32, axis=-1).mean())
+    if not args.no_ort:  # onnxruntime: float32 and dynamic int8 (lifting.onnx_backend)
+        for name, options in ORT_PREDICTORS.items():
+            if name == "ort_int8":
+                options = {**options, "keep_float": args.int8_keep_float}
+            predict = make_predictor(model, threads=args.threads or None, **options)
+            err = np.linalg.norm(predict(x) - y32, axis=-1).mean()
+            row[f"{name}_mpjpe_change_mm"] = float(err * 1000.0)
+            row[f"{name}_relative_change"] = float(err / np.linalg.norm(y32, axis=-1).mean())
+            runners[name] = lambda predict=predict: predict(x)
     if not args.no_torch:
         torch.set_num_threads(args.threads or os.cpu_count() or 1)
         peer = from_lifting_state(config, state_dict(model))
@@ -176,6 +193,9 @@ def bench_config(preset, frames, args, params=None) -> dict:
         row["jax_over_torch"] = row["torch_s"] / row["jax_s"]
     if "jax_bf16" in times:
         row["bf16_speedup"] = row["jax_s"] / row["jax_bf16_s"]
+    for name in ORT_PREDICTORS:
+        if name in times:
+            row[f"{name}_speedup"] = row["jax_s"] / row[f"{name}_s"]
     return row
 
 
@@ -195,8 +215,12 @@ def causal_latency_ms(preset, frames: int, args, params=None) -> float:
     return 1e3 * float(np.median(online.latencies[1 + args.warmup :]))
 
 
-def cmu_bf16_change(checkpoint: str, seed: int = 0) -> dict:
-    """Held-out CMU protocol-1 MPJPE (mm, every frame) in fp32 and bf16 for a metric lifter."""
+def cmu_bf16_change(checkpoint: str, seed: int = 0, keep_float=None) -> dict:
+    """Held-out CMU protocol-1 MPJPE (mm, every frame) in fp32, bf16 and int8 (onnxruntime).
+
+    Also the mean per-joint distance of each low-precision prediction from the fp32 one
+    (``cmu_<dtype>_mean_joint_change_mm``), stricter than the MPJPE difference.
+    """
     from experiments.train_lifter import build_parser, cmu_sequences
     from lifting.checkpoint import load_checkpoint
     from lifting.data import clip_indices, root_relative, sequence_input, sequence_target
@@ -210,18 +234,24 @@ def cmu_bf16_change(checkpoint: str, seed: int = 0) -> dict:
         raise ValueError(f"--cmu-eval needs a checkpoint predicting metres, got {meta}")
     n = int(meta.get("clip_len", model.config.maxlen))
     _, val_seqs = cmu_sequences(build_parser().parse_args(["--cmu", "--seed", str(seed)]))
-    out = {}
-    for dtype in ("float32", "bfloat16"):
-        predict = make_predictor(model, dtype=dtype, batch_size=32)
-        errors = []
+    out, preds = {}, {}
+    for dtype in ("float32", "bfloat16", "int8"):
+        options = {"keep_float": keep_float} if dtype == "int8" else {}
+        predict = make_predictor(model, dtype=dtype, batch_size=32, **options)
+        errors, preds[dtype] = [], []
         for seq in val_seqs:
             idx = clip_indices(len(seq), n, n, tail="last" if len(seq) >= n else "resample")
             x = sequence_input(seq, meta.get("input_norm", "screen"))
             pred = lift_clips(predict, x, idx)
             pred = root_relative(pred, get_keypoint_set(model.config.keypoint_set))
             errors.append(mpjpe(pred, sequence_target(seq)))
+            preds[dtype].append(pred)
         out[f"cmu_{dtype}_mpjpe_mm"] = 1000 * float(np.concatenate(errors).mean())
+        if dtype != "float32":
+            diff = [np.linalg.norm(a - b, axis=-1) for a, b in zip(preds[dtype], preds["float32"])]
+            out[f"cmu_{dtype}_mean_joint_change_mm"] = 1000 * float(np.concatenate(diff).mean())
     out["cmu_bf16_mpjpe_change_mm"] = out["cmu_bfloat16_mpjpe_mm"] - out["cmu_float32_mpjpe_mm"]
+    out["cmu_int8_mpjpe_change_mm"] = out["cmu_int8_mpjpe_mm"] - out["cmu_float32_mpjpe_mm"]
     return out
 
 
@@ -237,6 +267,20 @@ def format_row(r: dict) -> str:
         f"{get('bf16_speedup', '7.2f')}{get('bf16_mpjpe_change_mm', '8.3f')}"
         f"{get('causal_ms_per_frame', '9.1f')}"
     )
+
+
+PRECISION_HEADER = f"{'preset':<16}{'T':>4}  {'precision':<12}{'speed':>7}{'dMPJPE':>9}"
+
+
+def format_precision(r: dict) -> list[str]:
+    """One line per low-precision / onnxruntime predictor measured for this row."""
+    lines = []
+    for label, key in PRECISION_ROWS.items():
+        if f"{key}_s" in r:
+            speed = r["jax_s"] / r[f"{key}_s"]
+            change = r["bf16_mpjpe_change_mm" if key == "jax_bf16" else f"{key}_mpjpe_change_mm"]
+            lines.append(f"{r['preset']:<16}{r['T']:>4}  {label:<12}{speed:>6.2f}x{change:>9.3f}")
+    return lines
 
 
 HEADER = (
@@ -259,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-bf16", action="store_true")
+    p.add_argument("--no-ort", action="store_true", help="skip the onnxruntime fp32/int8 rows")
+    p.add_argument("--int8-keep-float", nargs="*", default=None, metavar="GROUP",
+                   help="layer groups the int8 predictor keeps in float32 (default: "
+                   "lifting.onnx_backend.DEFAULT_KEEP_FLOAT)")  # fmt: skip
     p.add_argument("--checkpoint", help="lifting checkpoint: bench its preset on its weights")
     p.add_argument("--causal", action="store_true", help="also time the causal online mode")
     p.add_argument("--dot-library", choices=DOT_LIBRARIES, default="auto",
@@ -302,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmu_eval:
         if not args.checkpoint:
             raise SystemExit("--cmu-eval needs --checkpoint (a lifter trained in metres)")
-        summary |= cmu_bf16_change(args.checkpoint, args.seed)
+        summary |= cmu_bf16_change(args.checkpoint, args.seed, args.int8_keep_float)
     with metrics.open("a") as handle:
         handle.write(json.dumps(summary) + "\n")
     print(f"fp32 matmul roofline (best in this run, JAX or torch): {best:.1f} GFLOP/s")
@@ -317,12 +365,21 @@ def main(argv: list[str] | None = None) -> int:
         "dMPJPE = mean |bf16 - fp32| per joint (mm if outputs are metres); "
         "causalms = causal online mode, ms per new frame"
     )
+    precision = [format_precision(row) for row in rows]
+    if any(precision):
+        print(PRECISION_HEADER)
+        print("\n".join(line for lines in precision for line in lines))
+        print(
+            "speed = JAX fp32 time / this predictor's time (same run, alternating iterations); "
+            "dMPJPE = mean |this - JAX fp32| per joint (mm if outputs are metres)"
+        )
     if args.cmu_eval:
         print(
             "held-out CMU MPJPE: fp32 {cmu_float32_mpjpe_mm:.2f} mm, bf16 "
-            "{cmu_bfloat16_mpjpe_mm:.2f} mm, change {cmu_bf16_mpjpe_change_mm:+.3f} mm".format(
-                **summary
-            )
+            "{cmu_bfloat16_mpjpe_mm:.2f} mm (change {cmu_bf16_mpjpe_change_mm:+.3f} mm, mean "
+            "joint change {cmu_bfloat16_mean_joint_change_mm:.3f} mm), int8 (ORT) "
+            "{cmu_int8_mpjpe_mm:.2f} mm (change {cmu_int8_mpjpe_change_mm:+.3f} mm, mean joint "
+            "change {cmu_int8_mean_joint_change_mm:.3f} mm)".format(**summary)
         )
     return 0
 

@@ -48,5 +48,8 @@ def test_bench_runs_and_reports_causal_latency(tmp_path, capsys):
     assert row["preset"] == "tiny" and row["T"] == 9
     assert row["causal_ms_per_frame"] > 0 and row["jax_fps"] > 0
     assert 0 <= row["bf16_relative_change"] < 0.1  # bf16 keeps ~2-3 significant digits
+    assert row["ort_fp32_relative_change"] < 1e-4 and row["ort_fp32_speedup"] > 0
+    assert 0 < row["ort_int8_relative_change"] < 0.1 and row["ort_int8_speedup"] > 0
     assert json.loads(lines[-1])["roofline_best_gflops"] > 0
-    assert "causalms" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "causalms" in out and "int8 (ORT)" in out and "fp32 (ORT)" in out
