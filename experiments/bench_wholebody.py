@@ -3,7 +3,10 @@
 For each model (default rtmpose-m and rtmw-l at 256x192, random weights: speed only) and each
 people count (1, 8, 32) on one 640x480 frame, prints crops/s of
   torch e2e   : crop + batched torch forward + decode + back-projection (TopdownPredictor,
-                TorchBackend defaults: folded BatchNorm, packed oneDNN convs, channels-last)
+                TorchBackend defaults: folded BatchNorm, packed oneDNN convs, channels-last,
+                backbone + neck of 1-crop batches as oneDNN Graph compiled partitions)
+  packed      : the same with ``TorchBackend(graph=False)`` (only with ``--packed``; timed in
+                its own round-robin pass with ort e2e, which gives its packed/ort ratio)
   torch eager : the same with ``TorchBackend(packed=False)`` (only with ``--eager``; timed
                 in its own round-robin pass with ort e2e, which gives its eager/ort ratio)
   ort e2e     : the same with ONNX Runtime
@@ -25,7 +28,7 @@ intra-op thread count (``--threads``; ORT runs its graph sequentially).
 skips that part.
 
     python -m experiments.bench_wholebody [--models rtmpose-m rtmw-l] [--people 1 8 32]
-        [--iters 5] [--stat min] [--threads 1] [--eager] [--device cuda]
+        [--iters 5] [--stat min] [--threads 1] [--eager] [--packed] [--device cuda]
     python -m experiments.bench_wholebody --summary   # params / GMACs of every preset
 It ends with the evaluation timing of ``experiments.bench_eval_wholebody`` (``--eval-images``).
 """
@@ -129,6 +132,7 @@ def bench_model(
     rng,
     eager: bool = False,
     device: str = "cpu",
+    packed: bool = False,
 ):
     torch.set_num_threads(threads)
     model = create_model(name).eval()
@@ -138,6 +142,8 @@ def bench_model(
     torch_pred = TopdownPredictor(TorchBackend(model), batch_size=max(people))
     if eager:
         eager_pred = TopdownPredictor(TorchBackend(model, packed=False), batch_size=max(people))
+    if packed:
+        packed_pred = TopdownPredictor(TorchBackend(model, graph=False), batch_size=max(people))
     ort_pred = TopdownPredictor(ort_b, batch_size=max(people))
     image = rng.integers(0, 255, (480, 640, 3)).astype(np.uint8)
     gpu = gpu_context(model, image, max(people)) if device == "cuda" else None
@@ -153,10 +159,13 @@ def bench_model(
             "loop": lambda: ort_loop(ort_pred, ort_b, image, boxes),  # noqa: B023
             "pipeline": lambda: pipe.predict(image, boxes),  # noqa: B023
         }
-        t = time_round_robin(fns, iters, warmup=2)  # 1st call per size packs weights
+        t = time_round_robin(fns, iters, warmup=2)  # 1st call per size packs / compiles
         if eager:  # a separate pass: interleaved with the packed path it slows that one down
             eager_fns = {"eager": lambda: eager_pred.predict(image, boxes), "ort": fns["ort"]}  # noqa: B023
             t_eager = time_round_robin(eager_fns, iters, warmup=2)
+        if packed:  # the same for the packed path without oneDNN Graph
+            packed_fns = {"packed": lambda: packed_pred.predict(image, boxes), "ort": fns["ort"]}  # noqa: B023
+            t_packed = time_round_robin(packed_fns, iters, warmup=2)
         row = {
             "model": name,
             "people": n,
@@ -175,6 +184,9 @@ def bench_model(
         if eager:
             row["torch_eager_crops_s"] = n / t_eager["eager"]
             row["eager_vs_ort"] = t_eager["ort"] / t_eager["eager"]
+        if packed:
+            row["torch_packed_crops_s"] = n / t_packed["packed"]
+            row["packed_vs_ort"] = t_packed["ort"] / t_packed["packed"]
         if gpu is not None:
             row.update(gpu_rows(gpu, image, boxes, iters))
         rows.append(row)
@@ -236,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the torch path without packed convolutions (TorchBackend(packed=False))",
     )
     p.add_argument(
+        "--packed",
+        action="store_true",
+        help="also time the torch path without oneDNN Graph (TorchBackend(graph=False))",
+    )
+    p.add_argument(
         "--device",
         choices=["cpu", "cuda"],
         default="cpu",
@@ -279,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{peak:.1f} GFLOP/s; torch threads = ORT intra-op threads = {args.threads}"
     )
     eager_head = f"{'eager':>8}{'eager/ort':>10}" if args.eager else ""
+    eager_head += f"{'packed':>8}{'packed/ort':>11}" if args.packed else ""
     header = (
         f"{'model':<10}{'N':>4}{'GMACs':>7}{'torch e2e':>11}{eager_head}{'ort e2e':>9}"
         f"{'ort model':>11}{'ort loop':>10}{'overhead':>10}{'torch/ort':>10}{'batch/loop':>11}"
@@ -287,7 +305,15 @@ def main(argv: list[str] | None = None) -> int:
     lines = [header]
     for name in args.models:
         rows = bench_model(
-            name, args.people, args.iters, args.threads, peak, rng, args.eager, args.device
+            name,
+            args.people,
+            args.iters,
+            args.threads,
+            peak,
+            rng,
+            args.eager,
+            args.device,
+            args.packed,
         )
         for row in rows:
             row["matmul_gflop_s"] = peak
@@ -298,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.eager
                 else ""
             )
+            if args.packed:
+                eager_cols += f"{row['torch_packed_crops_s']:>8.1f}{row['packed_vs_ort']:>11.2f}"
             lines.append(
                 f"{row['model']:<10}{row['people']:>4}{row['gmacs']:>7.2f}"
                 f"{row['torch_e2e_crops_s']:>11.1f}{eager_cols}{row['ort_e2e_crops_s']:>9.1f}"

@@ -12,7 +12,8 @@ layout does not depend on the batch size). Numerics: the same fp32 oneDNN kernel
 channels-last convolutions (per-layer differences ~1e-6 relative).
 
 Inference only (no autograd through packed weights); any input that is not a CPU float32
-tensor, or a PyTorch build without oneDNN, runs the plain ``conv2d`` + activation.
+tensor, a TorchScript / ONNX trace, or a PyTorch build without oneDNN runs the plain
+``conv2d`` + activation.
 """
 
 from __future__ import annotations
@@ -103,7 +104,12 @@ class PackedConv2d(nn.Module):
         return self._packed[chw]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype is torch.float32 and x.device.type == "cpu" and not torch.is_grad_enabled():
+        if (
+            x.dtype is torch.float32
+            and x.device.type == "cpu"
+            and not torch.is_grad_enabled()
+            and not torch.jit.is_tracing()  # traces (ONNX export, oneDNN Graph) see conv2d
+        ):
             w = self._packed.get(x.shape[1:], False)
             if w is False:
                 w = self.packed_weight(x.shape[1:])
