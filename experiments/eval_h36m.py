@@ -53,16 +53,18 @@ def load_predictions(path: Path) -> dict[str, np.ndarray]:
     return preds
 
 
-def make_lifter_predictor(model, flip_tta: bool, batch_size: int = 32):
+def make_lifter_predictor(model, flip_tta: bool, batch_size: int = 32, dtype: str = "float32"):
     """The shared predictor (``lifting.inference.make_predictor``), flip-averaged on request."""
     from lifting.inference import flip_indices_for, make_predictor
     from lifting.inference import flip_tta as with_flip
 
-    predict = make_predictor(model, batch_size=batch_size)
+    predict = make_predictor(model, dtype=dtype, batch_size=batch_size)
     return with_flip(predict, flip_indices_for(model.config)) if flip_tta else predict
 
 
-def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: int = 32):
+def predict_sequences(
+    checkpoint: Path, sequences, flip_tta: bool, batch_size: int = 32, dtype: str = "float32"
+):
     """Run a trained lifter over whole sequences (clips of half-overlap, frames averaged)."""
     from lifting.inference import lift_clips
 
@@ -75,7 +77,7 @@ def predict_sequences(checkpoint: Path, sequences, flip_tta: bool, batch_size: i
         )
     input_norm = meta.get("input_norm", "screen")
     n = int(meta.get("clip_len", model.config.maxlen))
-    predict = make_lifter_predictor(model, flip_tta, batch_size)
+    predict = make_lifter_predictor(model, flip_tta, batch_size, dtype)
     out = {}
     for seq in sequences:
         idx = clip_indices(
@@ -110,7 +112,7 @@ def eval_motionbert_pkl(args):
     clip_len = int(model.config.meta.get("clip_len", min(args.clip_len, model.config.maxlen)))
     idx = motionbert_split_clips(test.source, clip_len, clip_len)
     x = test.normalized_input()[idx]
-    pred = make_lifter_predictor(model, args.flip_tta, args.batch_size)(x)
+    pred = make_lifter_predictor(model, args.flip_tta, args.batch_size, args.dtype)(x)
     return evaluate_motionbert_split(test, pred, idx)
 
 
@@ -129,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     src.add_argument("--checkpoint", type=Path, help="lifter checkpoint (or MotionBERT .bin)")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "int8"), default="float32",
+                   help="lifter precision (int8: onnxruntime, lifting.onnx_backend)")  # fmt: skip
     p.add_argument("--keypoints2d", help="2D npz in --data for --checkpoint (default: GT proj.)")
     p.add_argument("--flip-tta", action="store_true", help="flip test-time augmentation")
     p.add_argument("--out", type=Path, help="write averages and the table as JSON")
@@ -148,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pos2d = load_h36m_2d(args.data / args.keypoints2d)[0] if args.keypoints2d else None
             seqs = h36m_sequences(pos3d, pos2d, subjects)
-            preds = predict_sequences(args.checkpoint, seqs, args.flip_tta, args.batch_size)
+            preds = predict_sequences(
+                args.checkpoint, seqs, args.flip_tta, args.batch_size, args.dtype
+            )
         actions = {k: action_group(k.split("/")[1]) for k in gt}
         table = evaluate_sequences(
             preds, gt, actions, args.scheme, args.clip_len, ("mpjpe", "p_mpjpe"), args.exclude

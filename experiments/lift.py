@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input-norm", choices=("screen", "bbox"), default=None,
                         help="override the checkpoint's input normalisation")  # fmt: skip
     parser.add_argument("--no-flip", action="store_true", help="disable flip test-time augment.")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "int8"), default="float32",
+                        help="lifter precision (int8: onnxruntime, dynamic)")  # fmt: skip
     parser.add_argument("--window", type=int, default=None, help="frames per call (maxlen)")
     parser.add_argument("--overlap", type=int, default=None, help="blended frames (window/3)")
     parser.add_argument("--online", action="store_true", help="causal sliding-window mode")

@@ -48,6 +48,7 @@ def quantize_int8(
     per_channel: bool = True,
     weights: str = "int8",
     reduce_range: bool = True,
+    contrib_attention: bool = True,
 ) -> onnx.ModelProto:
     """Dynamic int8 quantisation of the weight MatMuls of an exported lifter graph.
 
@@ -60,10 +61,11 @@ def quantize_int8(
         weights: ``"uint8"`` (u8 x u8 GEMMs) or ``"int8"`` (u8 x s8; on AVX2 without VNNI its
             pairwise int16 sums saturate: use it with ``reduce_range``).
         reduce_range: 7-bit weights (no u8 x s8 saturation, coarser weight grid).
+        contrib_attention: the graph was built with this option (node names).
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    groups = linear_node_names(config)
+    groups = linear_node_names(config, contrib_attention)
     keep_float = tuple(keep_float)
     unknown = sorted(set(keep_float) - set(groups))
     if unknown:
@@ -86,7 +88,11 @@ def quantize_int8(
                 reduce_range=reduce_range,
                 weight_type=getattr(QuantType, WEIGHT_TYPES[weights]),
                 nodes_to_exclude=exclude,
-                extra_options={"MatMulConstBOnly": True},
+                # types behind contrib ops (MultiHeadAttention) are unknown to onnx inference
+                extra_options={
+                    "MatMulConstBOnly": True,
+                    "DefaultTensorType": onnx.TensorProto.FLOAT,
+                },
             )
             return onnx.load(str(out))
     finally:
@@ -104,6 +110,7 @@ class OrtLifter:
         dtype: ``"float32"`` or ``"int8"``.
         threads: onnxruntime intra-op threads (``None``: all cores, as JAX and torch use).
         keep_float, per_channel, weights, reduce_range: int8 options (:func:`quantize_int8`).
+        contrib_attention: see :func:`lifting.onnx_export.build_onnx_model`.
     """
 
     def __init__(
@@ -116,6 +123,7 @@ class OrtLifter:
         per_channel: bool = True,
         weights: str = "int8",
         reduce_range: bool = True,
+        contrib_attention: bool = True,
     ):
         if dtype not in ORT_DTYPES:
             raise ValueError(f"onnxruntime dtype: expected one of {ORT_DTYPES}, got {dtype!r}")
@@ -123,9 +131,11 @@ class OrtLifter:
             raise ValueError(f"threads: expected a positive int or None, got {threads!r}")
         self.config, self.dtype = config, dtype
         self.threads = threads or os.cpu_count() or 1
-        proto = build_onnx_model(config, params)
+        proto = build_onnx_model(config, params, contrib_attention)
         if dtype == "int8":
-            proto = quantize_int8(proto, config, keep_float, per_channel, weights, reduce_range)
+            proto = quantize_int8(
+                proto, config, keep_float, per_channel, weights, reduce_range, contrib_attention
+            )
         self.proto = proto
         self._session = None
 

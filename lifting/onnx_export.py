@@ -14,13 +14,15 @@ Every linear layer is one ``MatMul`` with a constant ``(in, out)`` weight follow
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from lifting.config import LifterConfig
 
-__all__ = ["OPSET", "build_onnx_model", "linear_node_names", "matmul_node_names"]
+__all__ = ["OPSET", "build_onnx_model", "linear_node_names"]
 
 OPSET = 17  # first opset with LayerNormalization
 
@@ -80,10 +82,21 @@ def _gelu(g: _Graph, x: str, key: str) -> str:
     return g.op("Mul", [g.op("Mul", [x, one], f"{key}.mul"), g.shared(0.5, np.float32)], key)
 
 
-def _attention(
-    g: _Graph, x: str, params, key: str, cfg: LifterConfig, temporal: bool, mask: str | None
-) -> str:
+@dataclass(frozen=True)
+class _Context:
+    """Graph-wide values: the config, T (int64 ``(1,)`` tensor), causal mask, attention form."""
+
+    cfg: LifterConfig
+    frames: str
+    mask: str | None  # additive (T, T) causal mask of the MatMul attention form
+    contrib: bool  # attention as com.microsoft MultiHeadAttention
+
+
+def _attention(g: _Graph, x: str, params, key: str, ctx: _Context, temporal: bool) -> str:
     """Multi-head self-attention over joints (``temporal=False``) or frames of ``(B,T,J,D)``."""
+    if ctx.contrib:
+        return _attention_contrib(g, x, params, key, ctx, temporal)
+    cfg = ctx.cfg
     d, h = cfg.dim, cfg.num_heads
     k = d // h
     cols = np.repeat(np.asarray([k**-0.5, 1.0, 1.0], np.float32), d)
@@ -109,8 +122,8 @@ def _attention(
     k_h = split_heads("k", kk, perm_k)
     v_h = split_heads("v", v, perm_q)
     logits = g.op("MatMul", [q_h, k_h], f"{key}.qk")  # (B, other, H, N, N)
-    if mask is not None:
-        logits = g.op("Add", [logits, mask], f"{key}.mask")
+    if temporal and ctx.mask is not None:
+        logits = g.op("Add", [logits, ctx.mask], f"{key}.mask")
     weights = g.op("Softmax", [logits], f"{key}.softmax", axis=-1)
     out = g.op("MatMul", [weights, v_h], f"{key}.av")  # (B, other, H, N, K)
     out = g.op("Transpose", [out], f"{key}.out_t", perm=list(back))  # (B, T, J, H, K)
@@ -118,13 +131,52 @@ def _attention(
     return _linear(g, out, params, f"{key}.proj")
 
 
-def _sub_block(
-    g: _Graph, x: str, params, key: str, cfg: LifterConfig, temporal: bool, mask: str | None
-) -> str:
+def _attention_contrib(g: _Graph, x: str, params, key: str, ctx: _Context, temporal: bool):
+    """The same attention through onnxruntime's ``MultiHeadAttention`` on ``(batch, N, D)``.
+
+    Spatial: batch = B*T, a free reshape. Temporal: the input is transposed to ``(B, J, T, D)``
+    once and the projected output back once (q, k, v and the heads need no copies).
+    """
+    cfg = ctx.cfg
+    d, j = cfg.dim, cfg.num_joints
+    if temporal:
+        x = g.op("Transpose", [x], f"{key}.in_t", perm=[0, 2, 1, 3])  # (B, J, T, D)
+        tokens = g.op("Concat", [g.shared([-1]), ctx.frames, g.shared([d])], f"{key}.bjtd", axis=0)
+        x = g.op("Reshape", [x, tokens], f"{key}.tokens")  # (B*J, T, D)
+    else:
+        x = g.op("Reshape", [x, g.shared([-1, j, d])], f"{key}.tokens")  # (B*T, J, D)
+    kernel, bias = _f32(params, f"{key}.qkv.kernel"), _f32(params, f"{key}.qkv.bias")
+    scale = (d // cfg.num_heads) ** -0.5
+    qkv = []
+    for i, name in enumerate("qkv"):
+        cols = slice(i * d, (i + 1) * d)
+        w, b = kernel[:, cols] * (scale if i == 0 else 1.0), bias[cols] * (scale if i == 0 else 1.0)
+        w = g.const(f"{key}.{name}.kernel", w.astype(np.float32))
+        b = g.const(f"{key}.{name}.bias", b.astype(np.float32))
+        qkv.append(g.op("Add", [g.op("MatMul", [x, w], f"{key}.{name}"), b], f"{key}.{name}.add"))
+    out = g.op(
+        "MultiHeadAttention",
+        qkv,
+        f"{key}.mha",
+        domain="com.microsoft",
+        num_heads=cfg.num_heads,
+        scale=1.0,
+        unidirectional=int(temporal and cfg.causal),
+    )
+    out = _linear(g, out, params, f"{key}.proj")  # per token: before restoring the layout
+    if temporal:
+        shape = g.op("Concat", [g.shared([-1, j]), ctx.frames, g.shared([d])], f"{key}.bjt", axis=0)
+        out = g.op("Reshape", [out, shape], f"{key}.untokens")
+        return g.op("Transpose", [out], f"{key}.out_t", perm=[0, 2, 1, 3])
+    shape = g.op("Concat", [g.shared([-1]), ctx.frames, g.shared([j, d])], f"{key}.btjd", axis=0)
+    return g.op("Reshape", [out, shape], f"{key}.untokens")
+
+
+def _sub_block(g: _Graph, x: str, params, key: str, ctx: _Context, temporal: bool) -> str:
     s = "t" if temporal else "s"
-    eps = cfg.layer_norm_eps
+    eps = ctx.cfg.layer_norm_eps
     h = _layer_norm(g, x, params, f"{key}.norm1_{s}", eps)
-    a = _attention(g, h, params, f"{key}.attn_{s}", cfg, temporal, mask if temporal else None)
+    a = _attention(g, h, params, f"{key}.attn_{s}", ctx, temporal)
     x = g.op("Add", [x, a], f"{key}.res1_{s}")
     h = _layer_norm(g, x, params, f"{key}.norm2_{s}", eps)
     h = _linear(g, h, params, f"{key}.mlp_{s}.fc1")
@@ -144,12 +196,17 @@ def _fuse(g: _Graph, x_st: str, x_ts: str, params, key: str) -> str:
     return g.op("Add", [mixed_st, g.op("Mul", [x_ts, a1], f"{key}.mix_ts")], f"{key}.mix")
 
 
-def build_onnx_model(config: LifterConfig, params: dict[str, np.ndarray]) -> onnx.ModelProto:
+def build_onnx_model(
+    config: LifterConfig, params: dict[str, np.ndarray], contrib_attention: bool = True
+) -> onnx.ModelProto:
     """ONNX model (opset 17) of the DSTformer with ``params`` (``checkpoint.state_dict`` keys).
 
     Args:
         config: the model's :class:`LifterConfig` (any joint count, causal or not).
         params: ``{dotted path: array}`` as :func:`lifting.checkpoint.state_dict` returns.
+        contrib_attention: attention as onnxruntime's ``com.microsoft.MultiHeadAttention``
+            (fewer layout copies; q, k, v as three linear layers). ``False``: standard ONNX ops
+            only (Split, Transpose, MatMul, Softmax; any runtime).
 
     Raises:
         ValueError: a parameter is missing or has the wrong shape for ``config``.
@@ -177,49 +234,46 @@ def build_onnx_model(config: LifterConfig, params: dict[str, np.ndarray]) -> onn
     temp = g.const("temp_embed", _f32(params, "temp_embed")[:, None, :])  # (maxT, 1, D)
     temp = g.op("Slice", [temp, zero, frames, zero], "temp_embed.slice")
     mask = None
-    if config.causal:
+    if config.causal and not contrib_attention:
         n = config.maxlen
         table = np.where(np.tri(n, dtype=bool), 0.0, -np.inf).astype(np.float32)
         mask = g.op("Slice", [g.const("causal_mask", table), zero, frames, zero], "mask_rows")
         mask = g.op("Slice", [mask, zero, frames, g.shared([1])], "causal_mask.slice")
 
+    ctx = _Context(config, frames, mask, contrib_attention)
     x = _linear(g, "x", params, "joints_embed")
     x = g.op("Add", [x, g.const("pos_embed", _f32(params, "pos_embed"))], "pos_embed.add")
     x = g.op("Add", [x, temp], "temp_embed.add")
     for i in range(config.depth):
-        x_st = _sub_block(g, x, params, f"blocks_st.{i}", config, False, mask)
-        x_st = _sub_block(g, x_st, params, f"blocks_st.{i}", config, True, mask)
-        x_ts = _sub_block(g, x, params, f"blocks_ts.{i}", config, True, mask)
-        x_ts = _sub_block(g, x_ts, params, f"blocks_ts.{i}", config, False, mask)
+        x_st = _sub_block(g, x, params, f"blocks_st.{i}", ctx, False)
+        x_st = _sub_block(g, x_st, params, f"blocks_st.{i}", ctx, True)
+        x_ts = _sub_block(g, x, params, f"blocks_ts.{i}", ctx, True)
+        x_ts = _sub_block(g, x_ts, params, f"blocks_ts.{i}", ctx, False)
         x = _fuse(g, x_st, x_ts, params, f"ts_attn.{i}")
     x = _layer_norm(g, x, params, "norm", config.layer_norm_eps)
     rep = g.op("Tanh", [_linear(g, x, params, "pre_logits")], "rep")
     y = _linear(g, rep, params, "head")
     g.nodes.append(helper.make_node("Identity", [y], ["y"], name="output"))
     graph = helper.make_graph(g.nodes, f"dstformer_{config.name}", [x_in], [y_out], g.inits)
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="lifting"
-    )
+    opsets = [helper.make_opsetid("", OPSET)]
+    if contrib_attention:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="lifting")
     model.ir_version = 8  # readable by every onnxruntime >= 1.13
     return model
 
 
-def linear_node_names(config: LifterConfig) -> dict[str, list[str]]:
+def linear_node_names(config: LifterConfig, contrib_attention: bool = True) -> dict[str, list[str]]:
     """MatMul node names of the weight layers, grouped: ``embed``, ``qkv``, ``proj``, ``mlp``,
-    ``fuse``, ``pre_logits``, ``head``."""
+    ``fuse``, ``pre_logits``, ``head`` (``qkv``: one node per attention, or q, k and v nodes
+    with ``contrib_attention``)."""
     groups: dict[str, list[str]] = {k: [] for k in ("qkv", "proj", "mlp", "fuse")}
+    qkv = ("q", "k", "v") if contrib_attention else ("qkv",)
     for i in range(config.depth):
         for stream in ("blocks_st", "blocks_ts"):
             for s in ("s", "t"):
-                groups["qkv"].append(f"{stream}.{i}.attn_{s}.qkv")
+                groups["qkv"] += [f"{stream}.{i}.attn_{s}.{n}" for n in qkv]
                 groups["proj"].append(f"{stream}.{i}.attn_{s}.proj")
                 groups["mlp"] += [f"{stream}.{i}.mlp_{s}.fc1", f"{stream}.{i}.mlp_{s}.fc2"]
         groups["fuse"].append(f"ts_attn.{i}")
     return {"embed": ["joints_embed"], **groups, "pre_logits": ["pre_logits"], "head": ["head"]}
-
-
-def matmul_node_names(config: LifterConfig) -> dict[str, list[str]]:
-    """:func:`linear_node_names` plus the activation MatMuls ``attn_qk`` and ``attn_av``."""
-    names = linear_node_names(config)
-    attn = [n.removesuffix(".qkv") for n in names["qkv"]]
-    return {**names, "attn_qk": [f"{a}.qk" for a in attn], "attn_av": [f"{a}.av" for a in attn]}

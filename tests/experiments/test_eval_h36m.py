@@ -96,6 +96,10 @@ def test_predict_with_checkpoint_and_flip_tta(h36m_dir, tmp_path):
     res = json.loads(out.read_text())
     assert res["frames"] == {"Directions": 24, "Walking": 36}
     assert np.isfinite(res["mpjpe_mm"]) and res["p_mpjpe_mm"] <= res["mpjpe_mm"] + 1e-6
+    # the int8 (onnxruntime) predictor through the same path
+    assert main([*argv[:-1], str(tmp_path / "int8.json"), "--dtype", "int8"]) == 0
+    int8 = json.loads((tmp_path / "int8.json").read_text())
+    assert abs(int8["mpjpe_mm"] - res["mpjpe_mm"]) < 0.02 * res["mpjpe_mm"]
 
 
 @pytest.mark.slow

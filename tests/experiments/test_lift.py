@@ -57,6 +57,10 @@ def test_online_mode_and_random_init(tmp_path):
     assert main([str(src), "--out", str(out), "--random-init", "--preset", "tiny",
                  "--online", "--window", "8", "--no-flip"]) == 0  # fmt: skip
     assert np.load(out)["keypoints3d"].shape == (12, 17, 3)
+    int8 = tmp_path / "int8.npz"
+    assert main([str(src), "--out", str(int8), "--random-init", "--preset", "tiny",
+                 "--window", "8", "--dtype", "int8"]) == 0  # fmt: skip
+    assert np.isfinite(np.load(int8)["keypoints3d"]).all()
 
 
 def test_missing_checkpoint_and_bad_files_raise(tmp_path):

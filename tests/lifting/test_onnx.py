@@ -11,7 +11,7 @@ from lifting.checkpoint import load_state_dict, state_dict
 from lifting.inference import flip_indices_for, flip_tta, lift_clips, make_predictor
 from lifting.model import create_model
 from lifting.onnx_backend import OrtLifter, quantize_int8
-from lifting.onnx_export import build_onnx_model, linear_node_names, matmul_node_names
+from lifting.onnx_export import build_onnx_model, linear_node_names
 
 
 def _perturbed(causal: bool):
@@ -33,9 +33,10 @@ def _inputs(rng, batch: int, frames: int, joints: int = 17) -> np.ndarray:
 
 
 @pytest.mark.parametrize("causal", [False, True])
-def test_export_matches_the_jax_forward(causal):
+@pytest.mark.parametrize("contrib", [True, False])
+def test_export_matches_the_jax_forward(causal, contrib):
     model, params = _perturbed(causal)
-    proto = build_onnx_model(model.config, params)
+    proto = build_onnx_model(model.config, params, contrib_attention=contrib)
     onnx.checker.check_model(proto)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     jax_predict = make_predictor(model)
@@ -49,9 +50,10 @@ def test_export_matches_the_jax_forward(causal):
         assert rel < 1e-4, (batch, frames, rel)  # measured ~3e-7
 
 
-def test_causal_export_ignores_future_frames():
+@pytest.mark.parametrize("contrib", [True, False])
+def test_causal_export_ignores_future_frames(contrib):
     model, params = _perturbed(True)
-    lifter = OrtLifter(model.config, params, "float32", threads=1)
+    lifter = OrtLifter(model.config, params, "float32", threads=1, contrib_attention=contrib)
     x = _inputs(np.random.default_rng(3), 1, 20)
     changed = x.copy()
     changed[:, 12:] += 0.5
@@ -79,15 +81,21 @@ def test_int8_predictor_is_close_to_float32():
     assert lifted.shape == (47, 17, 3) and np.isfinite(lifted).all()
 
 
-def test_int8_graph_quantises_only_the_chosen_layers():
+@pytest.mark.parametrize("contrib", [True, False])
+def test_int8_graph_quantises_only_the_chosen_layers(contrib):
     model, params = _perturbed(False)
-    proto = build_onnx_model(model.config, params)
-    groups = linear_node_names(model.config)
-    quant = quantize_int8(proto, model.config, keep_float=("embed", "head", "mlp"))
+    proto = build_onnx_model(model.config, params, contrib_attention=contrib)
+    groups = linear_node_names(model.config, contrib)
+    keep = ("embed", "head", "mlp")
+    quant = quantize_int8(proto, model.config, keep_float=keep, contrib_attention=contrib)
     float_matmuls = {n.name for n in quant.graph.node if n.op_type == "MatMul"}
-    kept = {*groups["embed"], *groups["head"], *groups["mlp"]}
-    attention = {n for k in ("attn_qk", "attn_av") for n in matmul_node_names(model.config)[k]}
-    assert float_matmuls == kept | attention
+    kept = {name for k in keep for name in groups[k]}
+    if contrib:  # attention products inside MultiHeadAttention, in float32
+        assert float_matmuls == kept
+        assert sum(n.op_type == "MultiHeadAttention" for n in quant.graph.node) == 4
+    else:  # attention products QK^T and AV stay float32 MatMuls
+        attention = {f"{q[: -len('.qkv')]}.{p}" for q in groups["qkv"] for p in ("qk", "av")}
+        assert float_matmuls == kept | attention
     n_int = sum(n.op_type == "MatMulInteger" for n in quant.graph.node)
     assert n_int == sum(len(groups[k]) for k in ("qkv", "proj", "fuse", "pre_logits"))
     with pytest.raises(ValueError, match="unknown layer groups"):
