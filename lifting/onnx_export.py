@@ -87,9 +87,9 @@ class _Context:
     """Graph-wide values: the config, T (int64 ``(1,)`` tensor), causal mask, attention form."""
 
     cfg: LifterConfig
-    frames: str
     mask: str | None  # additive (T, T) causal mask of the MatMul attention form
     contrib: bool  # attention as com.microsoft MultiHeadAttention
+    shapes: dict[str, str]  # Reshape targets with the dynamic T: "(-1,T,D)", "(-1,J,T,D)" ...
 
 
 def _attention(g: _Graph, x: str, params, key: str, ctx: _Context, temporal: bool) -> str:
@@ -141,8 +141,7 @@ def _attention_contrib(g: _Graph, x: str, params, key: str, ctx: _Context, tempo
     d, j = cfg.dim, cfg.num_joints
     if temporal:
         x = g.op("Transpose", [x], f"{key}.in_t", perm=[0, 2, 1, 3])  # (B, J, T, D)
-        tokens = g.op("Concat", [g.shared([-1]), ctx.frames, g.shared([d])], f"{key}.bjtd", axis=0)
-        x = g.op("Reshape", [x, tokens], f"{key}.tokens")  # (B*J, T, D)
+        x = g.op("Reshape", [x, ctx.shapes["(-1,T,D)"]], f"{key}.tokens")  # (B*J, T, D)
     else:
         x = g.op("Reshape", [x, g.shared([-1, j, d])], f"{key}.tokens")  # (B*T, J, D)
     kernel, bias = _f32(params, f"{key}.qkv.kernel"), _f32(params, f"{key}.qkv.bias")
@@ -165,11 +164,9 @@ def _attention_contrib(g: _Graph, x: str, params, key: str, ctx: _Context, tempo
     )
     out = _linear(g, out, params, f"{key}.proj")  # per token: before restoring the layout
     if temporal:
-        shape = g.op("Concat", [g.shared([-1, j]), ctx.frames, g.shared([d])], f"{key}.bjt", axis=0)
-        out = g.op("Reshape", [out, shape], f"{key}.untokens")
+        out = g.op("Reshape", [out, ctx.shapes["(-1,J,T,D)"]], f"{key}.untokens")
         return g.op("Transpose", [out], f"{key}.out_t", perm=[0, 2, 1, 3])
-    shape = g.op("Concat", [g.shared([-1]), ctx.frames, g.shared([j, d])], f"{key}.btjd", axis=0)
-    return g.op("Reshape", [out, shape], f"{key}.untokens")
+    return g.op("Reshape", [out, ctx.shapes["(-1,T,J,D)"]], f"{key}.untokens")
 
 
 def _sub_block(g: _Graph, x: str, params, key: str, ctx: _Context, temporal: bool) -> str:
@@ -240,7 +237,17 @@ def build_onnx_model(
         mask = g.op("Slice", [g.const("causal_mask", table), zero, frames, zero], "mask_rows")
         mask = g.op("Slice", [mask, zero, frames, g.shared([1])], "causal_mask.slice")
 
-    ctx = _Context(config, frames, mask, contrib_attention)
+    shapes = {}
+    if contrib_attention:
+        j, d = config.num_joints, config.dim
+        for name, (head, tail) in {
+            "(-1,T,D)": ([-1], [d]),
+            "(-1,J,T,D)": ([-1, j], [d]),
+            "(-1,T,J,D)": ([-1], [j, d]),
+        }.items():
+            parts = [g.shared(head), frames, g.shared(tail)]
+            shapes[name] = g.op("Concat", parts, f"shape{name}", axis=0)
+    ctx = _Context(config, mask, contrib_attention, shapes)
     x = _linear(g, "x", params, "joints_embed")
     x = g.op("Add", [x, g.const("pos_embed", _f32(params, "pos_embed"))], "pos_embed.add")
     x = g.op("Add", [x, temp], "temp_embed.add")
