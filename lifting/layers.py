@@ -81,14 +81,14 @@ class Attention(nnx.Module):
             )
         b, t, j, d = x_btjd.shape
         h = self.num_heads
-        # 1/sqrt(K) folded into the q columns of the projection (exact for power-of-two K)
-        cols = jnp.repeat(jnp.asarray([(d // h) ** -0.5, 1.0, 1.0], x_btjd.dtype), d)
-        kernel = self.qkv.kernel.value * cols
-        qkv = x_btjd @ kernel + self.qkv.bias.value * cols
-        qkv = qkv.reshape(b, t, j, 3, h, d // h)
+        qkv = self.qkv(x_btjd).reshape(b, t, j, 3, h, d // h)
         # one copy into (3, B, other, H, tokens, K): batch axes lead, channels minor
         order = (3, 0, 1, 4, 2, 5) if axis == JOINTS else (3, 0, 2, 4, 1, 5)
         q, k, v = jnp.transpose(qkv, order)
+        # 1/sqrt(K) applied inside that copy (scaling the kernel instead costs a pass over the
+        # weights on every call; inside the attention, XLA's YNN fusion materialised a
+        # logits-sized broadcast of it)
+        q = q * jnp.asarray((d // h) ** -0.5, q.dtype)
         out = attention(q, k, v, causal, prescaled=True)  # (B, other, H, tokens, K)
         back = (0, 1, 3, 2, 4) if axis == JOINTS else (0, 3, 1, 2, 4)  # -> (B, T, J, H, K)
         return self.proj(jnp.transpose(out, back).reshape(b, t, j, d))

@@ -21,7 +21,7 @@ from flax import nnx
 from lifting.config import LifterConfig, get_config
 from lifting.layers import Block, linear_init
 
-__all__ = ["DSTformer", "count_parameters", "create_model", "init_parameters"]
+__all__ = ["DSTformer", "count_parameters", "create_model", "fuse_streams", "init_parameters"]
 
 
 class DSTformer(nnx.Module):
@@ -88,14 +88,25 @@ class DSTformer(nnx.Module):
         x = self.joints_embed(x_btjc.astype(dtype))  # (B, T, J, D)
         x = x + self.pos_embed.value + self.temp_embed.value[:t, None, :]
         for block_st, block_ts, fuse in zip(self.blocks_st, self.blocks_ts, self.ts_attn):
-            x_st, x_ts = block_st(x), block_ts(x)
-            alpha = jax.nn.softmax(fuse(jnp.concatenate([x_st, x_ts], axis=-1)), axis=-1)
-            x = x_st * alpha[..., 0:1] + x_ts * alpha[..., 1:2]
+            x = fuse_streams(fuse, block_st(x), block_ts(x))
         return jnp.tanh(self.pre_logits(self.norm(x)))
 
     def __call__(self, x_btjc: jax.Array) -> jax.Array:
         """3D joints ``(B, T, J, out_channels)`` from ``(B, T, J, in_channels)``."""
         return self.head(self.representation(x_btjc))
+
+
+def fuse_streams(fuse: nnx.Linear, x_st: jax.Array, x_ts: jax.Array) -> jax.Array:
+    """MotionBERT's per-token stream mix ``softmax(fuse([x_st, x_ts]))``-weighted sum.
+
+    The 2-way softmax is written as a sigmoid of the logit difference and the concatenated
+    features as two half-width products (no ``(..., 2D)`` copy): same maths, one pass less.
+    """
+    d = x_st.shape[-1]
+    w, b = fuse.kernel.value, fuse.bias.value  # (2D, 2), (2,)
+    dw = w[:, 0] - w[:, 1]
+    alpha = jax.nn.sigmoid(x_st @ dw[:d] + x_ts @ dw[d:] + (b[0] - b[1]))[..., None]
+    return x_ts + (x_st - x_ts) * alpha
 
 
 def count_parameters(model: nnx.Module) -> int:

@@ -11,7 +11,7 @@ import pytest
 from flax import nnx
 
 from lifting.config import CONFIGS, LifterConfig, config_from_dict, config_to_dict, get_config
-from lifting.model import DSTformer, count_parameters, create_model
+from lifting.model import DSTformer, count_parameters, create_model, fuse_streams
 
 # Eager NNX dispatch is slow (hundreds of small ops); run the model jitted.
 forward = nnx.jit(lambda model, x: model(x))
@@ -91,6 +91,22 @@ def test_fusion_starts_as_equal_mix():
     model = create_model("tiny")
     np.testing.assert_array_equal(np.asarray(model.ts_attn[0].kernel.value), 0.0)
     np.testing.assert_array_equal(np.asarray(model.ts_attn[0].bias.value), 0.5)
+
+
+def test_stream_fusion_equals_softmax_over_the_concatenated_features():
+    # MotionBERT: alpha = softmax(Linear(concat(x_st, x_ts))), x = x_st * a0 + x_ts * a1
+    rng = np.random.default_rng(4)
+    fuse = nnx.Linear(8, 2, rngs=nnx.Rngs(0))
+    fuse.kernel.value = jnp.asarray(rng.normal(0, 0.5, (8, 2)), jnp.float32)
+    fuse.bias.value = jnp.asarray([0.3, -0.2], jnp.float32)
+    x_st, x_ts = (rng.normal(0, 2, (2, 5, 3, 4)).astype(np.float32) for _ in range(2))
+    logits = np.concatenate([x_st, x_ts], -1) @ np.asarray(fuse.kernel.value) + [0.3, -0.2]
+    alpha = np.exp(logits - logits.max(-1, keepdims=True))
+    alpha /= alpha.sum(-1, keepdims=True)
+    expected = x_st * alpha[..., :1] + x_ts * alpha[..., 1:]
+    got = np.asarray(fuse_streams(fuse, jnp.asarray(x_st), jnp.asarray(x_ts)))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert alpha[..., 0].min() < 0.2 and alpha[..., 0].max() > 0.8  # both streams can win
 
 
 def test_config_presets_and_validation():
