@@ -12,8 +12,10 @@ end), XLA-planned peak memory of the jitted model, the torch eager peer on the s
 change", mm if the model outputs metres). A second table has one row per precision option:
 "bf16 (JAX)", "fp32 (ORT)" and "int8 (ORT)" (onnxruntime, :mod:`lifting.onnx_backend`), each
 with its speed ratio against the JAX fp32 forward timed in the same run and its output change.
-JAX, ORT and torch iterations alternate and medians are reported, so load from other processes
-affects all alike. ``--causal`` adds the latency per new frame of the causal variant
+JAX, ORT and torch iterations alternate, so load from other processes affects all alike; every
+time is the fastest of the ``--iters`` repetitions (``--stat min``, the statistic of the roofline,
+which is also a best-of) or their median (``--stat median``); both go to the metrics file.
+``--causal`` adds the latency per new frame of the causal variant
 (``OnlineLifter`` with a T-frame window). ``--cmu-eval`` with a metric ``--checkpoint`` (e.g.
 ``experiments.train_lifter --cmu``) scores fp32, bf16 and int8 on the held-out CMU frames
 (protocol 1, every frame): the real MPJPE change of the low-precision options.
@@ -182,7 +184,8 @@ def bench_config(preset, frames, args, params=None) -> dict:
             fn()
             times[name].append(time.perf_counter() - start)
     for name, ts in times.items():
-        sec = float(np.median(ts))
+        sec = float(np.min(ts) if args.stat == "min" else np.median(ts))
+        row[f"{name}_min_s"], row[f"{name}_median_s"] = float(np.min(ts)), float(np.median(ts))
         row[f"{name}_s"] = sec
         row[f"{name}_fps"] = args.batch * frames / sec
         row[f"{name}_gflops"] = flops / sec / 1e9
@@ -300,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--stat", choices=("min", "median"), default="min",
+                   help="fastest repetition (a best-of, like the roofline) or median")  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-bf16", action="store_true")
@@ -354,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     with metrics.open("a") as handle:
         handle.write(json.dumps(summary) + "\n")
     print(f"fp32 matmul roofline (best in this run, JAX or torch): {best:.1f} GFLOP/s")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"times: {args.stat} of {args.iters} alternating repetitions; load average {load}")
     print(HEADER)
     for row in rows:
         print(format_row(row))

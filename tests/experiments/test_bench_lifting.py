@@ -19,6 +19,23 @@ def test_flops_match_the_reference_mac_counts():
     assert abs(wb - (1364.5 + 124.4)) < 3.0
 
 
+def test_flops_agree_with_xla_cost_analysis():
+    # XLA counts the same matmuls plus the elementwise work (LayerNorm, softmax, GELU, adds)
+    import jax
+    from flax import nnx
+
+    from lifting.model import create_model
+
+    model = create_model("motionbert", depth=1)
+    graphdef, state = nnx.split(model)
+    x = jax.ShapeDtypeStruct((1, 27, 17, 3), np.float32)
+    compiled = jax.jit(lambda s, v: nnx.merge(graphdef, s)(v)).lower(state, x).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    ratio = cost["flops"] / clip_flops(model.config, 27)
+    assert 1.0 <= ratio < 1.01
+
+
 def test_torch_peer_matches_the_jax_model():
     torch = pytest.importorskip("torch")
     from experiments.torch_dstformer import from_lifting_state
