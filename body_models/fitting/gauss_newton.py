@@ -43,6 +43,7 @@ class JacobianArrays(NamedTuple):
     omega: jax.Array  # (K, M) total weight of joint joint_idx[k, m] in keypoint k
     sub: jax.Array  # (55, 55) sub[a, i] = 1 if i is a or below a
     expr_x: jax.Array  # (K, M, 3, E) skinned expression directions
+    expr_rows: np.ndarray  # (Ke,) keypoints that expressions move (static; face and head)
 
 
 def subtree_matrix(parents: np.ndarray) -> np.ndarray:
@@ -73,6 +74,7 @@ def make_jacobian_arrays(model: ModelData, vertex_ids: np.ndarray) -> JacobianAr
     rows = np.arange(K)[:, None]
     used = nonzero[rows, idx]
     expr_x = np.einsum("kci,kcde->kide", bw, model.exprdirs[tri_global])
+    expr_rows = np.nonzero(np.abs(expr_x).sum((1, 2, 3)) > 0)[0]
     bw_s = np.swapaxes(bw, 1, 2)[rows, idx] * used[..., None]  # (K, M, 3)
     return JacobianArrays(
         joint_idx=jnp.asarray(idx, jnp.int32),
@@ -82,6 +84,7 @@ def make_jacobian_arrays(model: ModelData, vertex_ids: np.ndarray) -> JacobianAr
         omega=jnp.asarray(omega[rows, idx] * used, jnp.float32),
         sub=jnp.asarray(subtree_matrix(model.parents), jnp.float32),
         expr_x=jnp.asarray(expr_x[rows, idx] * used[..., None, None], jnp.float32),
+        expr_rows=expr_rows,
     )
 
 
@@ -110,18 +113,20 @@ class Linearization(NamedTuple):
     """Keypoints of a frame batch and what their Jacobian is made of (rows ``K`` = keypoints).
 
     The pose block of keypoint ``k`` and joint ``a`` is ``J_ka = -[D_ka]× M_a`` (3×3); the
-    translation block is the identity (columns ``t_cols``); expressions give ``Je``.
+    translation block is the identity (columns ``t_cols``); expressions give ``Je`` on the
+    rows ``e_rows`` (positions in ``D``'s rows; expressions do not move the others).
     """
 
     p: jax.Array  # (B, K, 3) keypoints
     D: jax.Array  # (B, K, A, 3) lever arms of the A free joints (zero if k is not below a)
     M: jax.Array  # (B, A, 3, 3) world angular velocity per unit axis-angle change
     t_cols: np.ndarray  # translation columns (0..2) that are free (static)
-    Je: jax.Array  # (B, K, 3, E') free expression columns
+    Je: jax.Array  # (B, Ke, 3, E') free expression columns on rows e_rows
+    e_rows: np.ndarray  # (Ke,) static
     attached: tuple = ()  # (M_h (B, Ah, 3, 3), D_h (B, R_h, Ah, 3)) per attached block
 
 
-def _split_cols(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_cols(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Free joints, translation and expression columns; pose columns must be whole joints."""
     cols = np.asarray(cols)
     pose = cols[cols < POSE_DIM]
@@ -157,21 +162,22 @@ def linearize(
     G, P = forward_kinematics(rot, rest_j, parents, levels)
     t = P - jnp.einsum("bimn,bin->bim", G, rest_j)
     idx = jac.joint_idx
-    X = (
-        jnp.einsum("kcm,bkcd->bkmd", jac.bw, v[:, jac.tri])
-        + jac.onehot[None, ..., None] * (rest_j[:, idx])
-    )
+    vt = v[:, jac.tri]  # (B, K, 3 corners, 3)
+    X = sum(jac.bw[None, :, c, :, None] * vt[:, :, c, None, :] for c in range(3))  # (B, K, M, 3)
+    X = X + jac.onehot[None, ..., None] * rest_j[:, idx]
     G_k = G[:, idx]  # (B, K, M, 3, 3)
     Q = jnp.einsum("bkmij,bkmj->bkmi", G_k, X) + jac.omega[None, ..., None] * t[:, idx]
     p = Q.sum(2) + transl[:, None]
 
-    joints, t_cols, e_cols = _split_cols(cols)
+    joints, t_cols, e_cols = split_cols(cols)
     r = np.arange(p.shape[1]) if rows is None else np.asarray(rows)
     M, D = _lever_arms(jac, G, P, Q, pose, parents, joints, r)
-    Je = jnp.einsum("bkmij,kmje->bkie", G_k[:, r], jac.expr_x[r][..., e_cols])
-    extra = tuple(_lever_arms(jac, G, P, Q, pose, parents, _split_cols(c)[0], np.asarray(rr))
+    e_rows = np.nonzero(np.isin(r, jac.expr_rows))[0] if len(e_cols) else np.zeros(0, int)
+    re = r[e_rows]
+    Je = jnp.einsum("bkmij,kmje->bkie", G_k[:, re], jac.expr_x[re][..., e_cols])
+    extra = tuple(_lever_arms(jac, G, P, Q, pose, parents, split_cols(c)[0], np.asarray(rr))
                   for c, rr in attached)  # fmt: skip
-    return Linearization(p, D, M, t_cols, Je, extra)
+    return Linearization(p, D, M, t_cols, Je, e_rows, extra)
 
 
 def _lever_arms(jac, G, P, Q, pose, parents, joints, rows):
@@ -183,7 +189,8 @@ def _lever_arms(jac, G, P, Q, pose, parents, joints, rows):
     M = G_par @ left_jacobian(pose[:, joints])  # (B, A, 3, 3)
     omega = jac.omega[rows]
     below = jac.sub[joints][:, idx[rows]] * (omega != 0)  # (A, R, M): joint m below a?
-    Y = jnp.einsum("akm,bkmc->bkac", below, Q[:, rows])
+    Qr = Q[:, rows]  # (B, R, M, 3); Y = Σ_m below[a, k, m] Q[k, m] (M is 1-4: element-wise)
+    Y = sum(below[:, :, m].T[None, :, :, None] * Qr[:, :, m, None, :] for m in range(Qr.shape[2]))
     C = jnp.einsum("akm,km->ka", below, omega)
     return M, Y - C[None, :, :, None] * P[:, None, joints]
 
@@ -200,7 +207,8 @@ def jacobian(lin: Linearization) -> jax.Array:
     blocks = [Jr.reshape(B, K, 3, 3 * A)]
     if len(lin.t_cols):
         blocks.append(jnp.broadcast_to(jnp.eye(3)[:, lin.t_cols], (B, K, 3, len(lin.t_cols))))
-    blocks.append(lin.Je)
+    Je = jnp.zeros((B, K, 3, lin.Je.shape[-1]), lin.Je.dtype)
+    blocks.append(Je.at[:, lin.e_rows].set(lin.Je))
     return jnp.concatenate(blocks, axis=-1)
 
 
@@ -216,19 +224,18 @@ def normal_equations(lin: Linearization, w: jax.Array, e: jax.Array):
     Never forms ``J``: with ``J_ka = -[D_ka]× M_a`` and ``[a]×ᵀ[b]× = (a·b) I - b aᵀ``,
     ``H_ab = M_aᵀ (tr S_ab I - S_abᵀ) M_b`` for ``S_ab = Σ_k w_k D_ka D_kbᵀ``, and every other
     block is a moment of ``D`` too (``J_kaᵀ v = M_aᵀ (D_ka × v)``): one
-    ``(3A × K)·(K × (3A + 3E + 4))`` product per frame instead of ``(n × 3K)·(3K × n)``.
+    ``(3A × K)·(K × (3A + 4))`` product per frame (and one over the expression rows) instead of
+    ``(n × 3K)·(3K × n)``.
     """
     B, K, A, _ = lin.D.shape
     E = lin.Je.shape[-1]
     tc = lin.t_cols
     Df = lin.D.reshape(B, K, 3 * A)
-    Jef = lin.Je.reshape(B, K, 3 * E)
-    rhs = jnp.concatenate([Df * w[..., None], Jef * w[..., None], e, w[..., None]], -1)
+    rhs = jnp.concatenate([Df * w[..., None], e, w[..., None]], -1)
     mom = jnp.matmul(jnp.swapaxes(Df, 1, 2), rhs).reshape(B, A, 3, -1)  # Σ_k D_ka,j rhs_k
     S = mom[..., : 3 * A].reshape(B, A, 3, A, 3)  # S[b, a, i, c, j] = Σ w D_ka,i D_kc,j
     H_pp = _pose_block(lin.M, S, lin.M).reshape(B, 3 * A, 3 * A)
-    R_e = mom[..., 3 * A : 3 * A + 3 * E].reshape(B, A, 3, 3, E)  # Σ w D_ka,j Je_k,m,e
-    R_g = mom[..., 3 * A + 3 * E : 3 * A + 3 * E + 3]  # (B, A, 3j, 3m) Σ D_ka,j e_k,m
+    R_g = mom[..., 3 * A : 3 * A + 3]  # (B, A, 3j, 3m) Σ D_ka,j e_k,m
     Dw = mom[..., -1]  # (B, A, 3) Σ w D_ka
     g_p = jnp.einsum("bail,ijm,bajm->bal", lin.M, _EPS, R_g).reshape(B, 3 * A)
     g, top, mid, bottom = [g_p], [H_pp], [], []
@@ -238,18 +245,23 @@ def normal_equations(lin: Linearization, w: jax.Array, e: jax.Array):
         top.append(H_pt)
         mid = [jnp.swapaxes(H_pt, 1, 2), H_tt]
         g.append(jnp.sum(e, 1)[:, tc])
-    if E:
+    if E:  # expressions move only the rows e_rows (Ke of them)
+        Ke = len(lin.e_rows)
+        we, ee = w[:, lin.e_rows], e[:, lin.e_rows]
+        Jew = lin.Je * we[..., None, None]
+        R_e = jnp.matmul(jnp.swapaxes(Df[:, lin.e_rows], 1, 2), Jew.reshape(B, Ke, 3 * E))
+        R_e = R_e.reshape(B, A, 3, 3, E)  # Σ w D_ka,j Je_k,m,e
         H_pe = jnp.einsum("bail,ijm,bajme->bale", lin.M, _EPS, R_e).reshape(B, 3 * A, E)
-        Je3 = lin.Je.reshape(B, 3 * K, E)
-        H_ee = jnp.matmul(jnp.swapaxes(Je3 * jnp.repeat(w, 3, 1)[..., None], 1, 2), Je3)
+        Je3 = lin.Je.reshape(B, 3 * Ke, E)
+        H_ee = jnp.matmul(jnp.swapaxes(Jew.reshape(B, 3 * Ke, E), 1, 2), Je3)
         top.append(H_pe)
         bottom.append(jnp.swapaxes(H_pe, 1, 2))
         if len(tc):
-            H_te = jnp.einsum("bkie,bk->bie", lin.Je, w)[:, tc]
+            H_te = jnp.sum(Jew, 1)[:, tc]
             mid.append(H_te)
             bottom.append(jnp.swapaxes(H_te, 1, 2))
         bottom.append(H_ee)
-        g.append(jnp.einsum("bke,bk->be", Je3, e.reshape(B, 3 * K)))
+        g.append(jnp.einsum("bke,bk->be", Je3, ee.reshape(B, 3 * Ke)))
     rows = [jnp.concatenate(r, -1) for r in (top, mid, bottom) if r]
     return jnp.concatenate(g, -1), jnp.concatenate(rows, 1)
 
@@ -257,9 +269,12 @@ def normal_equations(lin: Linearization, w: jax.Array, e: jax.Array):
 def _pose_block(M1: jax.Array, S: jax.Array, M2: jax.Array) -> jax.Array:
     """``M_aᵀ (tr S_ac I - S_acᵀ) M_c`` for moments ``S (B, A1, 3, A2, 3)`` ->
     ``(B, A1, 3, A2, 3)``."""
-    tr = jnp.trace(S, axis1=2, axis2=4)
+    # element-wise sums over the 3-long axes: XLA fuses them into one loop each, where
+    # dot_general would batch thousands of 3×3 products
+    tr = S[:, :, 0, :, 0] + S[:, :, 1, :, 1] + S[:, :, 2, :, 2]
     N = tr[:, :, None, :, None] * jnp.eye(3)[None, None, :, None, :] - jnp.swapaxes(S, 2, 4)
-    return jnp.einsum("bail,baicj,bcjm->balcm", M1, N, M2)
+    T1 = sum(M1[:, :, i, :, None, None] * N[:, :, i, None] for i in range(3))  # (B, A1, 3l, A2, 3j)
+    return sum(T1[..., j, None] * M2[:, None, None, :, j] for j in range(3))
 
 
 def pose_pair(M1: jax.Array, D1: jax.Array, M2: jax.Array, D2w: jax.Array) -> jax.Array:
@@ -277,21 +292,21 @@ def attached_normal(
     M_main: jax.Array,
     D_main: jax.Array,
     t_cols: np.ndarray,
-    num_expr: int,
     w: jax.Array,
     e: jax.Array,
 ):
     """Normal-equation blocks of a joint set that moves only rows ``R`` (e.g. one hand's
-    fingers), coupled to the main columns ``[pose (3A) | translation | expression]``.
+    fingers), coupled to the main pose joints that move those rows and the translation.
 
     Args:
         M_h, D_h: ``(B, Ah, 3, 3)``, ``(B, R, Ah, 3)`` of the attached joints on rows ``R``;
-        M_main, D_main: ``(B, A, 3, 3)``, ``(B, R, A, 3)`` of the main joints on the same rows
-            (expressions do not move these rows).
+        M_main, D_main: ``(B, A, 3, 3)``, ``(B, R, A, 3)`` of the coupled main joints on the
+            same rows.
+        t_cols: free translation columns.
         w, e: ``(B, R)`` weights and ``(B, R, 3)`` errors of the rows.
 
     Returns:
-        ``H_hh (B, 3Ah, 3Ah)``, ``H_hm (B, 3Ah, n_main)``, ``g_h (B, 3Ah)``.
+        ``H_hh (B, 3Ah, 3Ah)``, ``H_hc (B, 3Ah, 3A + len(t_cols))``, ``g_h (B, 3Ah)``.
     """
     B, _, Ah, _ = D_h.shape
     Dw_h = D_h * w[..., None, None]
@@ -300,7 +315,6 @@ def attached_normal(
     if len(t_cols):
         H_ht = jnp.einsum("bail,ijm,baj->balm", M_h, _EPS, jnp.sum(Dw_h, 1))
         blocks.append(H_ht[..., t_cols].reshape(B, 3 * Ah, -1))
-    blocks.append(jnp.zeros((B, 3 * Ah, num_expr), D_h.dtype))
     cross = jnp.einsum("bkaj,bkm->bajm", D_h, e)
     g_h = jnp.einsum("bail,ijm,bajm->bal", M_h, _EPS, cross).reshape(B, 3 * Ah)
     return H_hh, jnp.concatenate(blocks, -1), g_h

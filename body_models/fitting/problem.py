@@ -15,6 +15,7 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 
 from body_models.fitting import gauss_newton as gn
+from body_models.fitting import small_spd
 from body_models.fitting.objective import POSE_DIM, frame_cost, prior_terms
 from body_models.fitting.reprojection import reprojection_cost, reprojection_normal
 from body_models.lbs import (
@@ -39,6 +40,49 @@ def _damped(H: jax.Array, lam: jax.Array) -> jax.Array:
 
 def _chol_solve(A: jax.Array, b: jax.Array) -> jax.Array:
     return jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(A), b)
+
+
+def _solve_attached(x, lam, g, H, parts, cols_np):
+    """Damped step of the main columns and the attached blocks (``FitProblem._joint_normal``):
+    the blocks (e.g. the ten fingers) are eliminated first by a Schur complement, each touching
+    only its ``cidx`` main columns (its arm chain and the translation)."""
+    sizes = {(len(ch), len(ci)) for ch, _, _, _, ci in parts}
+    if len(sizes) != 1:
+        raise ValueError(f"attached blocks: expected equal sizes, got {sorted(sizes)}")
+    n_h, B, n = len(parts), x.shape[0], H.shape[-1]
+    A_h = jnp.concatenate([_damped(hh, lam) for _, hh, _, _, _ in parts])  # (n_h·B, h, h)
+    rhs = jnp.concatenate([jnp.concatenate([hc, gh[..., None]], -1)
+                           for _, _, hc, gh, _ in parts])  # fmt: skip
+    # with A_h = L Lᵀ and Z = L⁻¹ [H_hc | g_h]: H_ch A_h⁻¹ H_hc = Z_cᵀ Z_c
+    small = A_h.shape[-1] <= small_spd.MAX_UNROLLED
+    # one LAPACK call for all blocks: two jaxlib LAPACK kernels at once can deadlock the pool
+    L = small_spd.cholesky(A_h) if small else jnp.linalg.cholesky(A_h)
+    Z = small_spd.solve_lower(L, rhs) if small else solve_triangular(L, rhs, lower=True)
+    Z = Z.reshape(n_h, B, -1, rhs.shape[-1])
+    ZtZ = jnp.matmul(jnp.swapaxes(Z[..., :-1], -1, -2), Z)  # (n_h, B, c, c + 1)
+    # blocks sharing main columns are summed, then placed by a static one-hot map (c → n)
+    groups: dict[tuple, list[int]] = {}
+    for a, (*_, cidx) in enumerate(parts):
+        groups.setdefault(tuple(cidx.tolist()), []).append(a)
+    A, r = _damped(H, lam), g
+    for cidx, members in groups.items():
+        P = np.zeros((n, len(cidx)), np.float32)
+        P[list(cidx), np.arange(len(cidx))] = 1.0
+        U = jnp.einsum("nc,bcd->bnd", P, jnp.sum(ZtZ[np.asarray(members)], 0))
+        A = A - jnp.einsum("bnd,md->bnm", U[..., :-1], P)
+        r = r - U[..., -1]
+    d_main = _chol_solve(A, r[..., None])[..., 0]
+    x_new = x.at[:, cols_np].add(-d_main)
+    d_c = jnp.stack([d_main[:, cidx] for *_, cidx in parts])  # (n_h, B, c)
+    y = (Z[..., -1] - jnp.einsum("abhn,abn->abh", Z[..., :-1], d_c)).reshape(n_h * B, -1, 1)
+    if small:
+        d_h = small_spd.solve_upper_t(L, y)
+    else:
+        d_h = solve_triangular(L, y, lower=True, trans=1)
+    d_h = d_h.reshape(n_h, B, -1)
+    for a, (ch, *_) in enumerate(parts):
+        x_new = x_new.at[:, ch].add(-d_h[a])
+    return x_new
 
 
 class FitProblem:
@@ -83,6 +127,21 @@ class FitProblem:
         joints = np.unique(cols_np // 3)
         rows = np.nonzero((self.touch[:, None, :] & self.sub[joints][None]).any((1, 2)))[0]
         return rows if len(rows) < len(self.touch) else None
+
+    def independent_blocks(self, cols: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+        """Split the pose columns ``cols`` into groups of joints that move disjoint keypoints
+        (e.g. a hand into its five fingers): their normal-equation blocks do not couple."""
+        cols_np = np.asarray(cols)
+        joints = np.unique(cols_np // 3)
+        if np.any(cols_np >= POSE_DIM) or len(cols_np) != 3 * len(joints):
+            raise ValueError(f"independent_blocks: expected whole pose joints, got {cols}")
+        moves = (self.touch[:, None, :] & self.sub[joints][None]).any(2)  # (K, A)
+        link = (moves.T.astype(int) @ moves.astype(int) > 0) | np.eye(len(joints), dtype=bool)
+        label = np.arange(len(joints))
+        for _ in range(len(joints)):  # propagate the smallest label through shared keypoints
+            label = np.min(np.where(link, label[None, :], len(joints)), 1)
+        return tuple(tuple(int(3 * j + k) for j in joints[label == c] for k in range(3))
+                     for c in np.unique(label))  # fmt: skip
 
     @staticmethod
     def _row_weights(p, d, w):
@@ -137,22 +196,32 @@ class FitProblem:
 
     def _joint_normal(self, x, betas, data, w, cols_np, attached):
         """Normal equations of the main columns (all rows) and of each attached joint block
-        (its own rows only), from one linearisation."""
+        (its own rows only), from one linearisation. Each block couples only to the main
+        columns that move its rows (its joint's ancestors and the translation): ``parts`` holds
+        ``(cols, H_hh (B, h, h), H_hc (B, h, c), g_h (B, h), cidx (c,))`` with ``cidx`` those
+        columns' positions in the main block."""
         row_sets = [self.affected_rows(np.asarray(c)) for c in attached]
         flat = [r for rows in row_sets if rows is not None for r in rows.tolist()]
         if any(rows is None for rows in row_sets) or len(flat) != len(set(flat)):
             raise ValueError("attached blocks: expected pose joints moving disjoint rows")
+        if np.isin(flat, self.jac.expr_rows).any():
+            raise ValueError("attached blocks: expected rows that expressions do not move")
         lin = gn.linearize(self.arrays, self.jac, self.parents, self.levels, betas, x, cols_np,
                            attached=tuple(zip(map(np.asarray, attached), row_sets)))  # fmt: skip
         wk, e = self._row_weights(lin.p, data, w)
         g, H = self._add_priors(*gn.normal_equations(lin, wk, e), x, w, cols_np)
+        joints = gn.split_cols(cols_np)[0]
         parts = []
         for ch, rows, (M_h, D_h) in zip(map(np.asarray, attached), row_sets, lin.attached):
-            E = lin.Je.shape[-1]
-            H_hh, H_hm, g_h = gn.attached_normal(M_h, D_h, lin.M, lin.D[:, rows], lin.t_cols, E,
-                                                 wk[:, rows], e[:, rows])  # fmt: skip
+            # main joints whose subtree skins any of these rows
+            moves = (self.touch[rows][:, None, :] & self.sub[joints][None]).any((0, 2))
+            cj = np.nonzero(moves)[0]
+            cidx = np.concatenate([(3 * cj[:, None] + np.arange(3)).ravel(),
+                                   3 * len(joints) + np.arange(len(lin.t_cols))])  # fmt: skip
+            H_hh, H_hc, g_h = gn.attached_normal(M_h, D_h, lin.M[:, cj], lin.D[:, rows][:, :, cj],
+                                                 lin.t_cols, wk[:, rows], e[:, rows])  # fmt: skip
             g_h, H_hh = self._add_priors(g_h, H_hh, x, w, ch)
-            parts.append((ch, H_hh, H_hm, g_h))
+            parts.append((ch, H_hh, H_hc, g_h, cidx))
         return lin.p, g, H, parts
 
     def cost(self, p, x, betas, data, w):
@@ -175,33 +244,15 @@ class FitProblem:
             x_new = x.at[:, cols_np].add(-_chol_solve(_damped(H, lam), g[..., None])[..., 0])
         else:
             p, g, H, parts = self._joint_normal(x, betas, data, w, cols_np, attached)
-            # all attached blocks in ONE batched solve: jaxlib's LAPACK kernels block on the XLA
-            # thread pool, and two of them running at once on a 2-thread pool deadlock
-            if len({len(ch) for ch, *_ in parts}) != 1:
-                raise ValueError("attached blocks: expected equal sizes (e.g. the two hands)")
-            n_h, B = len(parts), x.shape[0]
-            L = jnp.linalg.cholesky(jnp.concatenate([_damped(hh, lam) for _, hh, _, _ in parts]))
-            rhs = jnp.concatenate([jnp.concatenate([hm, gh[..., None]], -1)
-                                   for _, _, hm, gh in parts])  # fmt: skip
-            # with A_h = L Lᵀ and Z = L⁻¹ [H_hm | g_h]: H_mh A_h⁻¹ H_hm = Z_mᵀ Z_m
-            Z = solve_triangular(L, rhs, lower=True).reshape(n_h, B, -1, rhs.shape[-1])
-            Zb = jnp.swapaxes(Z, 0, 1).reshape(B, -1, rhs.shape[-1])  # (B, n_h·h, n + 1)
-            ZtZ = jnp.matmul(jnp.swapaxes(Zb[..., :-1], 1, 2), Zb)  # (B, n, n + 1)
-            A, r = _damped(H, lam) - ZtZ[..., :-1], g - ZtZ[..., -1]
-            d_main = _chol_solve(A, r[..., None])[..., 0]
-            x_new = x.at[:, cols_np].add(-d_main)
-            y = (Z[..., -1] - jnp.einsum("abhn,bn->abh", Z[..., :-1], d_main)).reshape(n_h * B, -1)
-            d_h = solve_triangular(L, y[..., None], lower=True, trans=1).reshape(n_h, B, -1)
-            for a, (ch, *_) in enumerate(parts):
-                x_new = x_new.at[:, ch].add(-d_h[a])
+            x_new = _solve_attached(x, lam, g, H, parts, cols_np)
         cost_old = self.cost(p, x, betas, data, w)
         p_new = self.keypoints(betas, x_new)
         cost_new = self.cost(p_new, x_new, betas, data, w)
-        better = cost_new < cost_old
+        better = cost_new < cost_old  # False for a non-finite step (a failed factorisation)
         x = jnp.where(better[:, None], x_new, x)
         lam = jnp.clip(jnp.where(better, lam * 0.3, lam * 4.0), 1e-7, 1e7)
         p = jnp.where(better[:, None, None], p_new, p)
-        return x, lam, jnp.minimum(cost_new, cost_old), p
+        return x, lam, jnp.where(better, cost_new, cost_old), p
 
     @partial(jax.jit, static_argnames=("self", "cols"))
     def schur_pass(self, x, lam, betas, data, w, cols):

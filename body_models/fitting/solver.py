@@ -154,7 +154,7 @@ def fit_sequence(
         conf_w = conf_p * _part_weights(stage)
         blocks = stage_blocks(stage, model.num_expression)
         with_betas = bool(blocks) and "betas" in stage.free and prob.num_betas > 0
-        steps = _steps(blocks, joint=not cam)
+        steps = _steps(prob, blocks, joint=not cam)
         lams = [np.full((Tp,), 1e-3, np.float32) for _ in steps]
         beta_lam = 1e-3
         for it in range(stage.iterations):
@@ -190,16 +190,22 @@ def fit_sequence(
     return _result(model, betas, x[:T], target, conf, history)
 
 
-def _steps(blocks: list[tuple[int, ...]], joint: bool) -> list[tuple[tuple, tuple]]:
+def _steps(
+    prob: FitProblem, blocks: list[tuple[int, ...]], joint: bool
+) -> list[tuple[tuple, tuple]]:
     """``(cols, attached)`` per LM step: the hand blocks are solved jointly with the main block
-    (Schur complement) when ``joint``, else one after the other (block coordinate descent)."""
+    (Schur complement over their independent fingers) when ``joint``, else one after the other
+    (block coordinate descent)."""
     if (
         joint
         and len(blocks) > 1
         and blocks[0] not in _HAND_BLOCKS
         and all(b in _HAND_BLOCKS for b in blocks[1:])
     ):
-        return [(blocks[0], tuple(blocks[1:]))]
+        fingers = tuple(f for b in blocks[1:] for f in prob.independent_blocks(b))
+        if len({len(f) for f in fingers}) != 1:  # unequal parts: eliminate whole hands
+            fingers = tuple(blocks[1:])
+        return [(blocks[0], fingers)]
     return [(b, ()) for b in blocks]
 
 

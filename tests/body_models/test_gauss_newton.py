@@ -180,8 +180,39 @@ def test_joint_hand_blocks_equal_explicit_products(problem, state, random_model)
     tol = 2e-4 * np.abs(H_all).max()
     np.testing.assert_allclose(np.asarray(H), H_all[:, im][:, :, im], atol=tol)
     np.testing.assert_allclose(np.asarray(g), g_all[:, im], atol=2e-4 * np.abs(g_all).max())
-    for ch, H_hh, H_hm, g_h in parts:
+    for ch, H_hh, H_hc, g_h, cidx in parts:
         ih = np.array([at[c] for c in ch])
         np.testing.assert_allclose(np.asarray(H_hh), H_all[:, ih][:, :, ih], atol=tol)
-        np.testing.assert_allclose(np.asarray(H_hm), H_all[:, ih][:, :, im], atol=tol)
+        np.testing.assert_allclose(np.asarray(H_hc), H_all[:, ih][:, :, im[cidx]], atol=tol)
+        # a hand couples only to its arm chain and the translation: the rest is exactly zero
+        assert len(cidx) < len(main) // 2
+        np.testing.assert_array_equal(np.delete(H_all[:, ih][:, :, im], cidx, axis=2), 0.0)
         np.testing.assert_allclose(np.asarray(g_h), g_all[:, ih], atol=2e-4 * np.abs(g_all).max())
+
+
+def test_finger_elimination_equals_whole_hands(problem, state, random_model):
+    """Each hand splits into five 3-joint fingers moving disjoint keypoints; eliminating the ten
+    finger blocks (unrolled Cholesky) gives the same joint step as eliminating the two whole
+    hands (LAPACK)."""
+    from body_models.fitting.config import FitConfig
+    from body_models.fitting.problem import _solve_attached
+    from body_models.fitting.reprojection import make_weights
+
+    x, betas = state
+    main, *hands = _blocks(random_model)
+    fingers = [f for h in hands for f in problem.independent_blocks(h)]
+    assert len(fingers) == 10 and {len(f) for f in fingers} == {9}
+    assert sorted(c for f in fingers for c in f) == sorted(c for h in hands for c in h)
+    rng = np.random.default_rng(2)
+    p = np.asarray(problem.keypoints(betas, x))
+    data = {"target": p + rng.normal(scale=0.02, size=p.shape).astype(np.float32),
+            "conf_w": rng.uniform(size=p.shape[:2]).astype(np.float32),
+            "pull": p, "pull_weight": np.zeros(p.shape[:2], np.float32)}  # fmt: skip
+    w = make_weights(FitConfig())
+    lam = jnp.full((B,), 1e-2, jnp.float32)
+    steps = []
+    for blocks in (tuple(hands), tuple(fingers)):
+        _, g, H, parts = problem._joint_normal(x, betas, data, w, np.asarray(main), blocks)
+        steps.append(np.asarray(_solve_attached(x, lam, g, H, parts, np.asarray(main)) - x))
+    np.testing.assert_allclose(steps[1], steps[0], atol=2e-3 * np.abs(steps[0]).max())
+    assert np.abs(steps[0]).max() > 1e-3
