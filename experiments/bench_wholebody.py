@@ -20,15 +20,17 @@ and the model's GMACs ("GFLOPs" in MMPose tables), achieved GFLOP/s and the frac
 machine's measured fp32 matmul throughput (best of several 2048^3 matmuls), with ratios
 measured in the same run. The measured paths run round-robin within each repetition (so load
 from other processes hits them alike) and each reports its fastest repetition (``--stat min``,
-the least disturbed on a shared machine; ``--stat median`` is available). Torch and ORT get the same
-intra-op thread count (``--threads``; ORT runs its graph sequentially).
+the least disturbed on a shared machine; ``--stat median`` is available) over ``--iters``
+repetitions, or more where calls are fast (``--min-seconds`` of timing per pass). Torch and ORT
+get the same intra-op thread count (``--threads``; ORT runs its graph sequentially).
 
 ``--device cuda`` adds, at each people count, torch batched vs a per-crop loop on the GPU
 (wall clock, synchronised; the goal is >= 3x at 8 people); without a GPU it says so and
 skips that part.
 
     python -m experiments.bench_wholebody [--models rtmpose-m rtmw-l] [--people 1 8 32]
-        [--iters 5] [--stat min] [--threads 1] [--eager] [--packed] [--device cuda]
+        [--iters 5] [--min-seconds 10] [--stat min] [--threads 1] [--eager] [--packed]
+        [--device cuda]
     python -m experiments.bench_wholebody --summary   # params / GMACs of every preset
 It ends with the evaluation timing of ``experiments.bench_eval_wholebody`` (``--eval-images``).
 """
@@ -57,6 +59,8 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 CLOCK = time.perf_counter
 STATS = {"min": np.min, "median": np.median}
 STAT = np.min
+MIN_SECONDS = 0.0  # --min-seconds (0: exactly ``iters`` repetitions)
+MAX_REPEAT = 20  # at most MAX_REPEAT * iters repetitions
 
 
 def timeit(fn, iters: int, warmup: int = 1, clock=None) -> float:
@@ -64,16 +68,27 @@ def timeit(fn, iters: int, warmup: int = 1, clock=None) -> float:
     return time_round_robin({"f": fn}, iters, warmup, clock)["f"]
 
 
-def time_round_robin(fns: dict, iters: int, warmup: int = 1, clock=None) -> dict:
-    """Seconds per call of each function (``--stat`` over ``iters`` repetitions), calling them
+def time_round_robin(
+    fns: dict, iters: int, warmup: int = 1, clock=None, min_seconds: float | None = None
+) -> dict:
+    """Seconds per call of each function (``--stat`` over the repetitions), calling them
     in turn within each repetition (a burst of load from other processes then slows all of
-    them, not just one)."""
+    them, not just one). Repetitions: ``iters``, or more for fast calls, so that the timed
+    rounds last about ``min_seconds`` (``--min-seconds``; at most ``MAX_REPEAT * iters``):
+    on a shared machine the fastest of many short runs is a steadier statistic."""
     clock = clock or CLOCK
+    min_seconds = MIN_SECONDS if min_seconds is None else min_seconds
+    round_s = 0.0
     for _ in range(warmup):
+        t = clock()
         for fn in fns.values():
             fn()
+        round_s = clock() - t
+    reps = iters
+    if min_seconds > 0 and warmup > 0:
+        reps = max(iters, min(MAX_REPEAT * iters, int(np.ceil(min_seconds / max(round_s, 1e-9)))))
     times = {k: [] for k in fns}
-    for _ in range(iters):
+    for _ in range(reps):
         for k, fn in fns.items():
             t = clock()
             fn()
@@ -241,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", nargs="+", default=["rtmpose-m", "rtmw-l"])
     p.add_argument("--people", nargs="+", type=int, default=[1, 8, 32])
     p.add_argument("--iters", type=int, default=5, help="timed repetitions (see --stat)")
+    p.add_argument(
+        "--min-seconds",
+        type=float,
+        default=10.0,
+        help="more repetitions (up to 20x --iters) for fast rows, until each round-robin "
+        "pass times about this many seconds (0: exactly --iters)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch and ORT intra-op threads")
     p.add_argument(
         "--eager",
@@ -281,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "(experiments.bench_eval_wholebody); 0 skips",
     )
     args = p.parse_args(argv)
-    global CLOCK, STAT
-    CLOCK, STAT = CLOCKS[args.clock], STATS[args.stat]
+    global CLOCK, STAT, MIN_SECONDS
+    CLOCK, STAT, MIN_SECONDS = CLOCKS[args.clock], STATS[args.stat], args.min_seconds
     if args.summary:
         print_summary()
         return 0

@@ -50,3 +50,25 @@ def test_gpu_rows_on_a_gpu():
     assert row["gpu_batched_vs_loop"] == pytest.approx(
         row["gpu_batched_crops_s"] / row["gpu_loop_crops_s"]
     )
+
+
+def test_round_robin_repeats_fast_calls_up_to_min_seconds():
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    def tick():
+        now[0] += 0.125  # every call "takes" 0.125 s (exact in binary)
+
+    calls = []
+    fns = {"a": lambda: (calls.append("a"), tick()), "b": lambda: (calls.append("b"), tick())}
+    t = bench_wholebody.time_round_robin(fns, iters=2, warmup=1, clock=clock, min_seconds=1.0)
+    assert len(calls) == 2 * (1 + 4)  # a 0.25 s round: 4 timed rounds reach 1 s (> iters=2)
+    assert t["a"] == t["b"] == 0.125
+    calls.clear()
+    bench_wholebody.time_round_robin(fns, iters=2, warmup=1, clock=clock, min_seconds=1e6)
+    assert len(calls) == 2 * (1 + bench_wholebody.MAX_REPEAT * 2)  # capped
+    calls.clear()
+    bench_wholebody.time_round_robin(fns, iters=2, warmup=1, clock=clock, min_seconds=0)
+    assert len(calls) == 2 * (1 + 2)  # exactly iters
