@@ -128,8 +128,8 @@ def fit_sequence(
     T = target.shape[0]
     vel_w, acc_w = rate_scaled(cfg.velocity_weight, cfg.acceleration_weight, fps)
     cam = camera_data(camera, keypoints2d, scores2d, T)
-    prob = _problem(model, cfg.num_betas)
-    zero = BodyForward(model)({"transl": np.zeros((1, 3))})
+    prob, forward = _cached(model, cfg.num_betas)
+    zero = forward({"transl": np.zeros((1, 3))})
     root = model.J_regressor[0] @ model.v_template
     go, tr = init_global(zero.keypoints[0], root, target, conf)
 
@@ -187,7 +187,7 @@ def fit_sequence(
             history.append(rec)
             if callback is not None:
                 callback(rec)
-    return _result(model, betas, x[:T], target, conf, history)
+    return _result(model, forward, betas, x[:T], target, conf, history)
 
 
 def _steps(
@@ -231,20 +231,21 @@ def _betas_step(prob: FitProblem, x, betas, lam: float, ix: np.ndarray, data, w,
     return x, betas, min(lam * 4.0, 1e7)
 
 
-_PROBLEMS: dict[tuple[int, int], tuple[ModelData, FitProblem]] = {}
+_PROBLEMS: dict[tuple[int, int], tuple[ModelData, FitProblem, BodyForward]] = {}
 
 
-def _problem(model: ModelData, num_betas: int) -> FitProblem:
-    """The compiled problem of the last model used (held with the model, so ids stay unique)."""
+def _cached(model: ModelData, num_betas: int) -> tuple[FitProblem, BodyForward]:
+    """The compiled problem and keypoint forward of the last model used (held with the model,
+    so ids stay unique; building them takes ~0.1 s each)."""
     key = (id(model), num_betas)
     cached = _PROBLEMS.get(key)
     if cached is None or cached[0] is not model:
         _PROBLEMS.clear()
-        _PROBLEMS[key] = (model, FitProblem(model, num_betas))
-    return _PROBLEMS[key][1]
+        _PROBLEMS[key] = (model, FitProblem(model, num_betas), BodyForward(model))
+    return _PROBLEMS[key][1:]
 
 
-def _result(model, betas, x, target, conf, history) -> FitResult:
+def _result(model, forward, betas, x, target, conf, history) -> FitResult:
     pose = x[:, :POSE_DIM].astype(np.float64)
     full_betas = np.zeros(model.num_betas)
     full_betas[: len(betas)] = np.asarray(betas)
@@ -257,7 +258,7 @@ def _result(model, betas, x, target, conf, history) -> FitResult:
     for key, width in POSE_KEYS:
         out[key] = pose[:, start : start + width].copy()
         start += width
-    fwd = BodyForward(model)(out)
+    fwd = forward(out)
     res = np.linalg.norm(fwd.keypoints - target, axis=-1)
     res = np.where(conf > 0, res, np.nan)
     return FitResult(out, fwd.joints, fwd.keypoints, res, history)
