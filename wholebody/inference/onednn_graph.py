@@ -2,9 +2,9 @@
 
 At batch 1 a CSPNeXt backbone is ~60 convolutions of 0.1-5 ms each, and every
 ``torch.ops.mkldnn._convolution_pointwise`` call (``wholebody.inference.packed``) rebuilds its
-oneDNN primitive descriptor (~45 us of CPU per call, measured on a 2-core AVX2 EPYC: ~4 % of
-an RTMPose-m forward, ~8 % with the residual adds and activations it cannot fuse). ONNX
-Runtime builds its kernels once per session. oneDNN Graph ("LLGA", the TorchScript fuser that
+oneDNN primitive descriptor: ~45-60 us of CPU per call on a 2-core AVX2 EPYC (a 1x1 conv on
+a 2x2 map; an add costs ~2 us), plus a separate pass for every residual add. ONNX Runtime
+builds its kernels once per session. oneDNN Graph ("LLGA", the TorchScript fuser that
 ships with PyTorch's CPU builds) does the same: it compiles fused partitions (conv + bias +
 SiLU + residual add, chains of convs) once per input shape and then runs them without
 per-call set-up. Same oneDNN kernels (brgconv / brdgmm on AVX2), so numerics match the packed
