@@ -106,6 +106,10 @@ def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30, fps: float = 30.
     hinge_axis = [a for _, a, _ in priors.HINGES]
     hinge_sign = f([s for _, _, s in priors.HINGES])
     u2 = cfg.unit**2
+    pca = (cfg.hand_pca_components, cfg.hand_pca_weight, cfg.hand_pca_outside_weight)
+    sides = (model.hands_components_l, model.hands_components_r)
+    hand_q = f(np.stack([priors.hand_pca_quadratic(c, *pca) for c in sides]))
+    hand_mu = f(np.stack([model.hands_mean_l, model.hands_mean_r]))
 
     for stage in cfg.stages:
         part_w = torch.zeros(133)
@@ -130,6 +134,8 @@ def fit_lbfgs(model, keypoints3d, scores, cfg, iters: int = 30, fps: float = 30.
             excess = torch.clamp(g["body"].abs() - cfg.angle_limit, min=0.0)
             loss = loss + cfg.limit_weight * (excess**2).sum((-1, -2))
             loss = loss + cfg.hand_weight * (g["hands"] ** 2).sum((-1, -2))
+            d = g["hands"].reshape(T, 2, 45) - hand_mu  # hand PCA prior, left and right
+            loss = loss + torch.einsum("tsi,sij,tsj->t", d, hand_q, d)
             loss = loss + cfg.jaw_weight * (g["jaw"] ** 2).sum((-1, -2))
             loss = loss + cfg.expression_weight * (g["expression"] ** 2).sum(-1)
             total = loss.mean() + cfg.shape_weight * (g["betas"] ** 2).sum()

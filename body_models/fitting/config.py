@@ -94,6 +94,13 @@ class FitConfig:
         num_betas: leading shape coefficients fitted (the rest stay 0).
         expression_weight: L2 on expression coefficients.
         hand_weight: L2 on hand axis-angle (flat hand mean).
+        hand_pca_weight: hand PCA prior, per squared coefficient of the model's hand PCA basis
+            (``hands_components``, about its mean) for the first ``hand_pca_components``.
+        hand_pca_outside_weight: the same for the remaining coefficients (a soft subspace).
+        hand_pca_components: coefficients weighted by ``hand_pca_weight`` (SMPLify-X: 12).
+            Off by default (weights 0): the open model's hand basis is the identity, and the
+            solver applies this coupled prior through a diagonal majoriser, so a hand without
+            data moves towards the mean hand slowly. Try e.g. 1e-3 / 1e-2 with real SMPL-X files.
         jaw_weight: L2 on the jaw rotation.
         velocity_weight: temporal smoothness on keypoint velocities, per unit² of the
             frame-to-frame difference at 30 frames/s (scaled to the sequence's rate).
@@ -117,6 +124,9 @@ class FitConfig:
     num_betas: int = 10
     expression_weight: float = 1e-3
     hand_weight: float = 1e-3
+    hand_pca_weight: float = 0.0
+    hand_pca_outside_weight: float = 0.0
+    hand_pca_components: int = 12
     jaw_weight: float = 1e-2
     velocity_weight: float = 0.0
     acceleration_weight: float = 0.025
@@ -135,6 +145,14 @@ class FitConfig:
             raise ValueError(
                 f"FitConfig: expected smoothness weights >= 0, got velocity "
                 f"{self.velocity_weight}, acceleration {self.acceleration_weight}"
+            )
+        if min(self.hand_pca_weight, self.hand_pca_outside_weight) < 0 or not (
+            0 <= self.hand_pca_components <= 45
+        ):
+            raise ValueError(
+                f"FitConfig: expected hand PCA weights >= 0 and 0..45 components, got "
+                f"{self.hand_pca_weight}, {self.hand_pca_outside_weight}, "
+                f"{self.hand_pca_components}"
             )
         if not self.stages:
             raise ValueError("FitConfig.stages: expected at least one stage")

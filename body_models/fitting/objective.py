@@ -28,13 +28,17 @@ class StepWeights(NamedTuple):
     hand: jax.Array
     jaw: jax.Array
     expr: jax.Array
+    hand_q: jax.Array  # (2, 45, 45) hand PCA prior per side (left, right)
+    hand_mu: jax.Array  # (2, 45) PCA mean hand pose per side
 
 
 def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Separable priors: cost ``(B,)``, gradient ``(B, P)`` and Hessian diagonal ``(B, P)``.
+    """Priors: cost ``(B,)``, gradient ``(B, P)`` and a diagonal Hessian ``(B, P)``.
 
     Each prior is ``weight × residual²`` (gradient/2 and Gauss-Newton Hessian/2 returned, matching
-    the ``Σ r²`` convention of the data term).
+    the ``Σ r²`` convention of the data term). The hand PCA prior couples a hand's columns: its
+    diagonal is the Gershgorin bound ``Σ_j |Q_ij|`` (≥ Q's largest eigenvalue), a majoriser, so
+    the fingers stay independent blocks and accepted steps still lower the exact cost.
     """
     P = x.shape[1]
     kinds = np.zeros(P, np.int32)
@@ -57,6 +61,14 @@ def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax
     cost += w.hinge * jnp.sum(jnp.where(active, hv * hv, 0.0), -1)
     grad = grad.at[:, hcols].add(jnp.where(active, w.hinge * x[:, hcols], 0.0))
     hess = hess.at[:, hcols].add(jnp.where(active, w.hinge, 0.0))
+    # hand PCA prior (full quadratic per hand)
+    for side, name in enumerate(("left", "right")):
+        hc = (3 * priors.HAND_JOINTS[name][:, None] + np.arange(3)).ravel()
+        d = x[:, hc] - w.hand_mu[side]
+        qd = d @ w.hand_q[side]  # Q symmetric
+        cost += jnp.sum(qd * d, -1)
+        grad = grad.at[:, hc].add(qd)
+        hess = hess.at[:, hc].add(jnp.sum(jnp.abs(w.hand_q[side]), -1))
     # soft angle limits on body joints
     body = np.nonzero(kinds == 1)[0]
     ex = jnp.abs(x[:, body]) - w.angle_limit

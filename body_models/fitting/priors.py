@@ -1,4 +1,5 @@
-"""Which pose parameters the priors act on (SMPL-X joint indices, by name)."""
+"""Which pose parameters the priors act on (SMPL-X joint indices, by name), and the hand PCA
+prior's quadratic form."""
 
 from __future__ import annotations
 
@@ -20,3 +21,23 @@ HAND_JOINTS = {
     for side in ("left", "right")
 }  # fmt: skip
 JAW = SMPLX.index("jaw")
+
+
+def hand_pca_quadratic(
+    components: np.ndarray, num_inside: int, weight_inside: float, weight_outside: float
+) -> np.ndarray:
+    """``Q (45, 45)`` of the hand PCA prior ``(θ - μ)ᵀ Q (θ - μ)`` on one hand's axis-angle pose.
+
+    The model's PCA rows ``components (45, 45)`` (MANO/SMPL-X ``hands_components``; pose =
+    coefficients @ components + mean) give coefficients ``c = (θ - μ) C⁻¹``; the prior is
+    ``weight_inside × Σ_{i<n} c_i² + weight_outside × Σ_{i≥n} c_i²`` (SMPLify-X fits the first
+    12 coefficients with an L2 prior; here the rest are penalised instead of removed).
+    """
+    C = np.asarray(components, np.float64)
+    if C.shape != (45, 45) or not np.all(np.isfinite(C)):
+        raise ValueError(f"hand PCA components: expected finite (45, 45), got {C.shape}")
+    if not 0 <= num_inside <= 45:
+        raise ValueError(f"hand PCA components used: expected 0..45, got {num_inside}")
+    P = np.linalg.pinv(C)  # (45 pose, 45 coefficients): c = d @ P
+    omega = np.where(np.arange(45) < num_inside, weight_inside, weight_outside)
+    return (P * omega) @ P.T

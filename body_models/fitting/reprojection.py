@@ -16,6 +16,7 @@ import numpy as np
 from body_models.fitting.config import FitConfig
 from body_models.fitting.losses import geman_mcclure
 from body_models.fitting.objective import StepWeights
+from body_models.fitting.priors import hand_pca_quadratic
 from wholebody.keypoints import COCO_WHOLEBODY
 
 
@@ -68,13 +69,21 @@ def reprojection_normal(p, J, data, w):
     )
 
 
-def make_weights(cfg: FitConfig) -> Weights:
+def make_weights(cfg: FitConfig, model=None) -> Weights:
+    """Weights of ``cfg``; the hand PCA prior uses ``model``'s hand PCA basis and mean (an
+    identity basis and zero mean without a model)."""
     f = np.float32
+    comps = [np.eye(45)] * 2 if model is None else [model.hands_components_l,
+                                                     model.hands_components_r]  # fmt: skip
+    means = [np.zeros(45)] * 2 if model is None else [model.hands_mean_l, model.hands_mean_r]
+    hand_q = np.stack([hand_pca_quadratic(c, cfg.hand_pca_components, cfg.hand_pca_weight,
+                                          cfg.hand_pca_outside_weight) for c in comps])  # fmt: skip
     step = StepWeights(
         unit=f(cfg.unit), sigma=f(cfg.robust_sigma),
         pose=f(cfg.pose_weight), hinge=f(cfg.hinge_weight), limit=f(cfg.limit_weight),
         angle_limit=f(cfg.angle_limit), hand=f(cfg.hand_weight), jaw=f(cfg.jaw_weight),
-        expr=f(cfg.expression_weight),
+        expr=f(cfg.expression_weight), hand_q=hand_q.astype(f),
+        hand_mu=np.stack(means).astype(f),
     )  # fmt: skip
     return Weights(step, f(cfg.shape_weight), f(cfg.reprojection_weight),
                     f(cfg.reprojection_sigma))  # fmt: skip

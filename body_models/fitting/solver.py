@@ -143,7 +143,7 @@ def fit_sequence(
     seen = conf_p > 0
     seen[T:] = False
     betas = jnp.zeros(prob.num_betas, jnp.float32)
-    w_default = make_weights(cfg)
+    w_default = make_weights(cfg, model)
     sub = _beta_frames(T, cfg.beta_frames)
     history: list[dict] = []
     # per chunk: one compiled shape whatever the sequence length
