@@ -34,3 +34,33 @@ def perturbed_model(name: str, scale: float = 0.05):
             p.add_(torch.randn_like(p) * scale)
     w, h = m.config.input_size
     return recalibrate_batchnorm(m, [torch.randn(4, 3, h, w) for _ in range(2)])
+
+
+def model_outputs(model, x):
+    """Eager outputs of ``model`` on numpy ``x`` in the model's dtype, as float32 numpy."""
+    import torch
+
+    with torch.no_grad():
+        out = model(torch.from_numpy(x).to(next(model.parameters()).dtype))
+    return [o.float().numpy() for o in (out if isinstance(out, tuple) else (out,))]
+
+
+def assert_backend_as_close_as_eager(backend, model, batches=(1, 3, 8, 1, 0)):
+    """``backend``'s outputs at each batch size (then empty) are as close to a float64
+    reference as the eager float32 model's (within 1e-5 of the logit scale)."""
+    import numpy as np
+
+    w, h = model.config.input_size
+    rng = np.random.default_rng(0)
+    for b in batches:
+        x = rng.normal(size=(b, 3, h, w)).astype(np.float32)
+        got, ref = backend(x), model_outputs(model, x)
+        ref64 = model_outputs(model.double(), x)
+        model.float()
+        assert len(got) == len(ref)
+        for g, r, r64 in zip(got, ref, ref64, strict=True):
+            assert g.shape == r.shape and g.dtype == np.float32
+            if b:
+                scale = np.abs(r64).max()
+                assert scale > 0.1  # non-trivial outputs
+                assert np.abs(g - r64).max() <= 2 * np.abs(r - r64).max() + 1e-5 * scale
