@@ -120,12 +120,16 @@ class FitProblem:
     def keypoints_jit(self, betas, x):
         return self.keypoints(betas, x)
 
+    def moves(self, joints: np.ndarray) -> np.ndarray:
+        """``(K, A)`` whether rotating joint ``joints[a]`` moves keypoint ``k`` (it skins ``k``
+        or is an ancestor of a joint that does)."""
+        return (self.touch[:, None, :] & self.sub[joints][None]).any(2)
+
     def affected_rows(self, cols_np: np.ndarray) -> np.ndarray | None:
         """Keypoints that the pose columns ``cols`` can move (None = all, e.g. translation)."""
         if np.any(cols_np >= POSE_DIM):
             return None
-        joints = np.unique(cols_np // 3)
-        rows = np.nonzero((self.touch[:, None, :] & self.sub[joints][None]).any((1, 2)))[0]
+        rows = np.nonzero(self.moves(np.unique(cols_np // 3)).any(1))[0]
         return rows if len(rows) < len(self.touch) else None
 
     def independent_blocks(self, cols: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
@@ -135,7 +139,7 @@ class FitProblem:
         joints = np.unique(cols_np // 3)
         if np.any(cols_np >= POSE_DIM) or len(cols_np) != 3 * len(joints):
             raise ValueError(f"independent_blocks: expected whole pose joints, got {cols}")
-        moves = (self.touch[:, None, :] & self.sub[joints][None]).any(2)  # (K, A)
+        moves = self.moves(joints)
         link = (moves.T.astype(int) @ moves.astype(int) > 0) | np.eye(len(joints), dtype=bool)
         label = np.arange(len(joints))
         for _ in range(len(joints)):  # propagate the smallest label through shared keypoints
@@ -211,11 +215,11 @@ class FitProblem:
         wk, e = self._row_weights(lin.p, data, w)
         g, H = self._add_priors(*gn.normal_equations(lin, wk, e), x, w, cols_np)
         joints = gn.split_cols(cols_np)[0]
+        main_moves = self.moves(joints)  # (K, A)
         parts = []
         for ch, rows, (M_h, D_h) in zip(map(np.asarray, attached), row_sets, lin.attached):
             # main joints whose subtree skins any of these rows
-            moves = (self.touch[rows][:, None, :] & self.sub[joints][None]).any((0, 2))
-            cj = np.nonzero(moves)[0]
+            cj = np.nonzero(main_moves[rows].any(0))[0]
             cidx = np.concatenate([(3 * cj[:, None] + np.arange(3)).ravel(),
                                    3 * len(joints) + np.arange(len(lin.t_cols))])  # fmt: skip
             H_hh, H_hc, g_h = gn.attached_normal(M_h, D_h, lin.M[:, cj], lin.D[:, rows][:, :, cj],
