@@ -44,9 +44,8 @@ def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax
     kinds = np.zeros(P, np.int32)
     for j in priors.BODY_JOINTS:
         kinds[3 * j : 3 * j + 3] = 1
-    for side in ("left", "right"):
-        for j in priors.HAND_JOINTS[side]:
-            kinds[3 * j : 3 * j + 3] = 2
+    for cols in priors.HAND_COLUMNS.values():
+        kinds[cols] = 2
     kinds[3 * priors.JAW : 3 * priors.JAW + 3] = 3
     kinds[TRANSL.stop :] = 4
     l2 = jnp.stack([jnp.zeros(()), w.pose, w.hand, w.jaw, w.expr])[kinds]  # (P,)
@@ -63,7 +62,7 @@ def prior_terms(x: jax.Array, w: StepWeights) -> tuple[jax.Array, jax.Array, jax
     hess = hess.at[:, hcols].add(jnp.where(active, w.hinge, 0.0))
     # hand PCA prior (full quadratic per hand)
     for side, name in enumerate(("left", "right")):
-        hc = (3 * priors.HAND_JOINTS[name][:, None] + np.arange(3)).ravel()
+        hc = priors.HAND_COLUMNS[name]
         d = x[:, hc] - w.hand_mu[side]
         qd = d @ w.hand_q[side]  # Q symmetric
         cost += jnp.sum(qd * d, -1)

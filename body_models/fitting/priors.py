@@ -20,6 +20,8 @@ HAND_JOINTS = {
                     if n.startswith(f"{side}_") and any(f in n for f in _FINGERS)])
     for side in ("left", "right")
 }  # fmt: skip
+# pose columns (3 per joint, in the 55·3 full pose) of each hand's finger joints
+HAND_COLUMNS = {side: (3 * j[:, None] + np.arange(3)).ravel() for side, j in HAND_JOINTS.items()}
 JAW = SMPLX.index("jaw")
 
 

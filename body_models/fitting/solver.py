@@ -49,10 +49,7 @@ class FitResult:
 
 
 # the pose columns of each hand's finger joints (left, right)
-_HAND_BLOCKS = tuple(
-    tuple(3 * j + k for j in priors.HAND_JOINTS[side] for k in range(3))
-    for side in ("left", "right")
-)
+_HAND_BLOCKS = tuple(tuple(priors.HAND_COLUMNS[side].tolist()) for side in ("left", "right"))
 
 
 def stage_blocks(stage: StageConfig, num_expr: int) -> list[tuple[int, ...]]:

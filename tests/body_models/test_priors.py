@@ -41,7 +41,7 @@ def test_prior_terms_gradient_and_majorising_diagonal(random_model):
     cost, grad, hess = prior_terms(x, w)
     g_ad = jax.grad(lambda x: jnp.sum(prior_terms(x, w)[0]))(x) / 2
     np.testing.assert_allclose(np.asarray(grad), np.asarray(g_ad), rtol=1e-4, atol=1e-5)
-    hands = (3 * priors.HAND_JOINTS["left"][:, None] + np.arange(3)).ravel()
+    hands = priors.HAND_COLUMNS["left"]
     H_ad = jax.hessian(lambda xl: jnp.sum(prior_terms(x.at[0, hands].set(xl), w)[0][0]))(
         x[0, hands]
     ) / 2  # fmt: skip
